@@ -1,0 +1,78 @@
+# AI-Mastery-2026: every command a learner needs. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Telemetry off everywhere: these machines (and many laptops on planes) have no network.
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+export DVC_NO_ANALYTICS := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+# DVC runs stage commands through the shell: `python` there must be the venv's.
+export PATH := $(abspath $(BIN)):$(PATH)
+# This machine's pip also reads a local package mirror and warns once per package that a folder is missing.
+QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+
+UI_PORT ?= 5000
+
+.PHONY: help install params repro test lint format ui ui-stop sweep bench clean clean-all
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP)  ## build .venv from nothing (a no-op when pyproject.toml and requirements.lock are unchanged)
+
+# torch goes first and alone: `torch==2.13.0` resolves to the CPU wheel; letting another package pull torch
+# may download a multi-GB CUDA build (see shared/STACK.md).
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0 $(QUIET_PIP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock $(QUIET_PIP)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET_PIP)
+	touch $@
+
+params: install  ## compose conf/ into params.yaml (only rewrites it when conf/ changed)
+	@$(BIN)/python -m src.params
+
+repro: install params  ## run the whole DVC pipeline on the embedded data (only stale stages rerun)
+	$(BIN)/dvc repro
+	@echo "Done. Look at: make ui | dvc metrics show | dvc plots show (writes dvc_plots/index.html)"
+
+test: install  ## lint, then the test suite (unit tests, smoke stages, DVC and MLflow end to end)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install  ## ruff: lint and formatting check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## ruff: fix what can be fixed, format everything
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+ui: install  ## MLflow UI on 127.0.0.1:$(UI_PORT), in the background; prints the experiment links
+	@$(BIN)/python -m src.ui start --port $(UI_PORT)
+
+ui-stop:  ## stop the MLflow UI started by `make ui`
+	@$(BIN)/python -m src.ui stop
+
+sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per combination
+	$(BIN)/python -m pipelines.day01_math --multirun profile=smoke \
+		day01.least_squares.n_steps=10,100,1000 day01.least_squares.noise=0.1,1.0
+	@echo "6 runs in MLflow experiment day01-math (tag hydra_overrides); outputs under multirun/"
+
+bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
+	$(BIN)/python -m src.core.matmul_benchmark
+
+clean:  ## remove caches, sweep outputs and rendered plots (keeps .venv, mlflow.db and DVC outputs)
+	rm -rf .pytest_cache .ruff_cache multirun outputs dvc_plots .mlflow-ui.log
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+clean-all: clean ui-stop  ## also remove .venv, the MLflow store and DVC's cache (a fresh start)
+	rm -rf $(VENV) mlflow.db mlartifacts .dvc/cache .dvc/tmp
