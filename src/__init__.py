@@ -1,0 +1,1 @@
+"""AI-Mastery-2026: the from-scratch library, importable as `src`."""
