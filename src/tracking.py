@@ -1,0 +1,224 @@
+"""The stage contract's recorder: one MLflow run per stage, one nested run per variant, DVC files on success.
+
+A stage script uses it like this:
+
+    with StageRun("day01_math", cfg, section="day01") as run:
+        run.log_metrics({"gflops": 3.2}, variant="numpy_blas")        # -> metrics.json: numpy_blas.gflops
+        run.log_series("loss", losses, variant="scratch_gd")         # per-step metric curve in MLflow
+        run.log_figure(fig, "matmul_benchmark")                      # PNG in reports/ and in MLflow
+        run.write_plot_data("matmul_benchmark", rows)                # CSV for `dvc plots`
+
+What it guarantees:
+- the run lives in the stage's experiment (`day01-math`), with the flattened config as params and tags for
+  the git commit, DVC stage, profile and a digest of the config (equal digests: the same settings ran);
+- each variant (an implementation: `scratch_qr`, `numpy_qr`, ...) is a nested run tagged `variant`, so the
+  MLflow compare view puts from-scratch and reference side by side;
+- `reports/<stage>/metrics.json` is written only when the stage succeeds, atomically, with keys
+  `<variant>.<metric>`; an exception marks every run FAILED (KILLED on Ctrl-C), and no file is half-written.
+
+The tracking store is `MLFLOW_TRACKING_URI` if set, else `sqlite:///<project>/mlflow.db`.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+import traceback
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from src import atomic_io
+from src.paths import REPORTS, ROOT
+
+# Before mlflow is imported anywhere: no telemetry thread trying DNS on an offline machine; no GUI backend.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+LOG_BATCH_SIZE = 1000  # MLflow's limit of metrics per log_batch call
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{ROOT / 'mlflow.db'}"
+
+
+def artifact_location(uri: str, experiment: str) -> str | None:
+    """Beside a local sqlite store, artifacts go to <store folder>/mlartifacts/<experiment>; a server
+    (http://...) decides for itself. Without this MLflow would use ./mlruns in whatever folder we run from."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    store = Path(uri.removeprefix("sqlite:///")).resolve()
+    return (store.parent / "mlartifacts" / experiment).as_uri()
+
+
+def experiment_name(stage: str) -> str:
+    """day01_math -> day01-math: one experiment per day, so the UI lists the curriculum in order."""
+    return stage.replace("_", "-")
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    """{'a': {'b': 1}} -> {'a.b': '1'}: MLflow params are flat strings."""
+    flat = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list | tuple) else str(value)
+    return flat
+
+
+def config_digest(config: dict) -> str:
+    """A short hash of the config: equal digests mean the stage ran with identical settings."""
+    canonical = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def git_commit() -> str:
+    """HEAD's commit, with '-dirty' when tracked files differ from it; 'unknown' outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT, capture_output=True).returncode
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _hydra_job() -> tuple[bool, str]:
+    """(is this a Hydra multirun job?, the job's output folder). Outside Hydra: (False, '')."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        hydra_cfg = HydraConfig.get()
+        return hydra_cfg.mode == RunMode.MULTIRUN, hydra_cfg.runtime.output_dir
+    except (ImportError, ValueError):
+        return False, ""
+
+
+def _hydra_overrides() -> str:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return " ".join(HydraConfig.get().overrides.task)
+    except (ImportError, ValueError):
+        return ""
+
+
+class StageRun:
+    """Context manager that owns a stage's MLflow runs and its DVC outputs (see the module docstring)."""
+
+    def __init__(self, stage: str, cfg: DictConfig, section: str, out_dir: Path | None = None):
+        self.stage = stage
+        self.config = {
+            section: OmegaConf.to_container(cfg[section], resolve=True),
+            "seed": cfg.seed,
+            "profile": OmegaConf.to_container(cfg.profile, resolve=True),
+        }
+        self.profile = cfg.profile.name
+        is_sweep, job_dir = _hydra_job()
+        # A sweep job writes under its own Hydra folder, never into the reports/ that DVC owns.
+        self.out_dir = Path(out_dir or (Path(job_dir) / "reports" / stage if is_sweep else REPORTS / stage))
+        self.metrics: dict[str, dict[str, float]] = {}
+        self._variant_runs: dict[str, str] = {}
+        self._started = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def __enter__(self) -> "StageRun":
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        mlflow.set_tracking_uri(tracking_uri())
+        self.client = MlflowClient()
+        name = experiment_name(self.stage)
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is None:
+            self.experiment_id = self.client.create_experiment(name, artifact_location(tracking_uri(), name))
+        else:
+            self.experiment_id = experiment.experiment_id
+        self.tags = {
+            "git_commit": git_commit(),
+            "dvc_stage": self.stage,
+            "profile": self.profile,
+            "config_digest": config_digest(self.config),
+            "hydra_overrides": _hydra_overrides(),
+        }
+        overrides = self.tags["hydra_overrides"]
+        run = self.client.create_run(
+            self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags
+        )
+        self.run_id = run.info.run_id
+        self._log_params(self.run_id, flatten(self.config))
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.log_metrics({"wall_seconds": time.perf_counter() - self._started}, variant="stage")
+            atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
+            status = "FINISHED"
+        else:
+            status = "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED"
+            message = "".join(traceback.format_exception(exc_type, exc, tb))
+            self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
+            self.client.log_text(self.run_id, message, "error.txt")
+        for run_id in [*self._variant_runs.values(), self.run_id]:
+            self.client.set_terminated(run_id, status=status)
+        return False  # never swallow the exception: DVC must see the stage fail
+
+    # -- recording ---------------------------------------------------------------------------------------
+    def variant_run(self, variant: str) -> str:
+        """The nested run for one implementation, created on first use and tagged so the UI can compare."""
+        if variant not in self._variant_runs:
+            tags = {**self.tags, "variant": variant, "mlflow.parentRunId": self.run_id}
+            run = self.client.create_run(self.experiment_id, run_name=variant, tags=tags)
+            self._variant_runs[variant] = run.info.run_id
+        return self._variant_runs[variant]
+
+    def log_metrics(self, metrics: dict[str, float], variant: str = "stage", step: int | None = None):
+        """Final metrics of a variant: into its MLflow run and into metrics.json as `<variant>.<metric>`."""
+        from mlflow.entities import Metric
+
+        run_id = self.run_id if variant == "stage" else self.variant_run(variant)
+        now = int(time.time() * 1000)
+        batch = [Metric(key, float(value), now, step or 0) for key, value in metrics.items()]
+        self.client.log_batch(run_id, metrics=batch)
+        self.metrics.setdefault(variant, {}).update({k: float(v) for k, v in metrics.items()})
+
+    def log_series(self, key: str, values, variant: str = "stage", steps=None):
+        """A per-step curve (loss by iteration, seconds by size): MLflow draws it as a chart."""
+        from mlflow.entities import Metric
+
+        run_id = self.run_id if variant == "stage" else self.variant_run(variant)
+        steps = range(len(values)) if steps is None else steps
+        now = int(time.time() * 1000)
+        points = [Metric(key, float(v), now, int(s)) for s, v in zip(steps, values, strict=True)]
+        for start in range(0, len(points), LOG_BATCH_SIZE):
+            self.client.log_batch(run_id, metrics=points[start : start + LOG_BATCH_SIZE])
+
+    def log_figure(self, fig, name: str) -> Path:
+        """Save a matplotlib figure to reports/<stage>/figures/<name>.png and attach it to the stage run."""
+        import matplotlib.pyplot as plt
+
+        path = atomic_io.save_figure(fig, self.out_dir / "figures" / f"{name}.png")
+        plt.close(fig)
+        self.client.log_artifact(self.run_id, str(path), artifact_path="figures")
+        return path
+
+    def write_plot_data(self, name: str, rows: list[dict]) -> Path:
+        """Rows of equal keys -> reports/<stage>/plots/<name>.csv, the data `dvc plots show` draws."""
+        if not rows:
+            raise ValueError(f"plot data '{name}' is empty: nothing to write")
+        header = list(rows[0])
+        lines = [",".join(header)] + [",".join(str(row[k]) for k in header) for row in rows]
+        return atomic_io.write_text(self.out_dir / "plots" / f"{name}.csv", "\n".join(lines) + "\n")
+
+    def _log_params(self, run_id: str, params: dict[str, str]):
+        from mlflow.entities import Param
+
+        items = [Param(k, v) for k, v in params.items()]
+        for start in range(0, len(items), 100):  # MLflow accepts at most 100 params per batch
+            self.client.log_batch(run_id, params=items[start : start + 100])
