@@ -4,9 +4,7 @@ import time
 from collections.abc import Callable
 
 
-def best_time(
-    fn: Callable[[], object], repeats: int = 3, min_seconds: float = 0.1, max_calls: int = 1000
-) -> float:
+def best_time(fn: Callable[[], object], repeats: int = 3, min_seconds: float = 0.1, max_calls: int = 1000) -> float:
     """Seconds for the fastest call of `fn`.
 
     One untimed warm-up call first (page faults, BLAS thread-pool start-up, cold caches), then at least

@@ -147,9 +147,7 @@ class StageRun:
             "hydra_overrides": _hydra_overrides(),
         }
         overrides = self.tags["hydra_overrides"]
-        run = self.client.create_run(
-            self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags
-        )
+        run = self.client.create_run(self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags)
         self.run_id = run.info.run_id
         self._log_params(self.run_id, flatten(self.config))
         self._started = time.perf_counter()

@@ -38,8 +38,18 @@ def start(port: int, store: str | None = None, pid_file=PID_FILE, log_file=LOG_F
     store = store or tracking_uri()
     if store.startswith("http"):
         sys.exit(f"MLFLOW_TRACKING_URI points at a server already: open {store}")
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", store,
-               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        store,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     with open(log_file, "ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True, env=env, cwd=ROOT)
@@ -67,8 +77,10 @@ def experiment_links(url: str) -> list[str]:
 
     client = MlflowClient(tracking_uri())
     experiments = [e for e in client.search_experiments() if e.name != "Default"]
-    return [f"  {e.name:<22} {url}/#/experiments/{e.experiment_id}?workflowType=machine_learning"
-            for e in sorted(experiments, key=lambda e: e.name)]  # fmt: skip
+    return [
+        f"  {e.name:<22} {url}/#/experiments/{e.experiment_id}?workflowType=machine_learning"
+        for e in sorted(experiments, key=lambda e: e.name)
+    ]
 
 
 def main():
@@ -84,9 +96,7 @@ def main():
     url = f"http://127.0.0.1:{args.port}"
     if not wait_until_healthy(url) or process.poll() is not None:
         stop()
-        sys.exit(
-            f"MLflow UI did not come up on {url} (port busy? try `make ui UI_PORT=5001`); see {LOG_FILE}"
-        )
+        sys.exit(f"MLflow UI did not come up on {url} (port busy? try `make ui UI_PORT=5001`); see {LOG_FILE}")
     print(f"MLflow UI on {url} (pid {process.pid}); stop it with `make ui-stop`. Experiments:")
     print("\n".join(experiment_links(url)) or "  (none yet: run `make repro` first)")
 

@@ -51,9 +51,7 @@ def _is_symmetric(A: np.ndarray) -> bool:
 def _as_symmetric(A, name: str = "A") -> np.ndarray:
     A = _as_square(A, name)
     if not _is_symmetric(A):
-        raise ValueError(
-            f"{name} must be symmetric (A == A.T); symmetrise it with (A + A.T) / 2 if intended."
-        )
+        raise ValueError(f"{name} must be symmetric (A == A.T); symmetrise it with (A + A.T) / 2 if intended.")
     return A
 
 

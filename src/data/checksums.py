@@ -11,9 +11,7 @@ from pathlib import Path
 
 from src.paths import DATA_RAW, MANIFEST
 
-MANIFEST_HEADER = (
-    "# sha256  bytes  path (relative to data/raw). Add files with `python -m src.data.embed PATH`."
-)
+MANIFEST_HEADER = "# sha256  bytes  path (relative to data/raw). Add files with `python -m src.data.embed PATH`."
 
 
 class DataIntegrityError(RuntimeError):
@@ -47,13 +45,9 @@ def verified_path(relative: str, manifest: Path = MANIFEST, root: Path = DATA_RA
     """Return root/relative after checking it against the manifest; raise DataIntegrityError otherwise."""
     entries = read_manifest(manifest)
     path = root / relative
-    restore = (
-        f"Restore it with `git checkout -- {path.relative_to(root.parent.parent)}` (provenance: SOURCES.md)."
-    )
+    restore = f"Restore it with `git checkout -- {path.relative_to(root.parent.parent)}` (provenance: SOURCES.md)."
     if relative not in entries:
-        raise DataIntegrityError(
-            f"{relative} is not listed in {manifest}: add it with `python -m src.data.embed`."
-        )
+        raise DataIntegrityError(f"{relative} is not listed in {manifest}: add it with `python -m src.data.embed`.")
     if not path.exists():
         raise DataIntegrityError(f"data file {path} is missing. {restore}")
     expected, size = entries[relative]

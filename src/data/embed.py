@@ -40,9 +40,7 @@ def embed(relative: str, source: Path = DEFAULT_SOURCE) -> Path:
     atomic_io.atomic_write(target, lambda tmp: shutil.copyfile(source / relative, tmp))
     entries = read_manifest(MANIFEST) if MANIFEST.exists() else {}
     entries[relative] = (expected, size)
-    lines = [MANIFEST_HEADER] + [
-        f"{sha}  {nbytes}  {path}" for path, (sha, nbytes) in sorted(entries.items())
-    ]
+    lines = [MANIFEST_HEADER] + [f"{sha}  {nbytes}  {path}" for path, (sha, nbytes) in sorted(entries.items())]
     atomic_io.write_text(MANIFEST, "\n".join(lines) + "\n")
     return target
 

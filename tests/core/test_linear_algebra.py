@@ -378,6 +378,4 @@ def test_random_matrix_with_condition_validates():
         random_matrix_with_condition(3, 0.5, rng)
     with pytest.raises(ValueError, match="n must be a positive integer"):
         random_matrix_with_condition(0, 10.0, rng)
-    np.testing.assert_array_equal(
-        random_matrix_with_condition(4, 10.0, 7), random_matrix_with_condition(4, 10.0, 7)
-    )
+    np.testing.assert_array_equal(random_matrix_with_condition(4, 10.0, 7), random_matrix_with_condition(4, 10.0, 7))

@@ -1,0 +1,34 @@
+"""Shared fixtures: every test that records runs gets its own MLflow store and reports folder."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def tracking_store(tmp_path, monkeypatch):
+    """A temporary sqlite MLflow store and reports folder, for this test only. Returns the store URI."""
+    import src.tracking
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("AI_MASTERY_REPORTS", str(tmp_path / "reports"))  # for subprocesses
+    monkeypatch.setattr(src.tracking, "REPORTS", tmp_path / "reports")  # for this process
+    return uri
+
+
+@pytest.fixture
+def smoke_config():
+    """The composed config (conf/ + profile=smoke), as a stage sees it; extra overrides can be passed."""
+    from hydra import compose, initialize_config_dir
+
+    from src.paths import CONF_DIR
+
+    def make(*overrides: str):
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            return compose("config", ["profile=smoke", *overrides])
+
+    return make
