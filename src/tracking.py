@@ -76,12 +76,14 @@ def config_digest(config: dict) -> str:
 
 
 def git_commit() -> str:
-    """HEAD's commit, with '-dirty' when tracked files differ from it; 'unknown' outside a git checkout."""
+    """HEAD's commit, with '-dirty' when tracked code or config differ from it; 'unknown' outside git.
+    reports/ and dvc.lock are left out: DVC deletes a stage's old outputs before running it."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT, capture_output=True).returncode
+        outputs = [":(exclude)reports", ":(exclude)dvc.lock"]
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", *outputs], cwd=ROOT).returncode
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

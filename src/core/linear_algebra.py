@@ -63,6 +63,17 @@ def _check_inner(A: np.ndarray, B: np.ndarray) -> None:
         )
 
 
+def _as_right_hand_side(b, M: np.ndarray, name: str, matrix_name: str) -> np.ndarray:
+    """b as a float vector (n,) or matrix (n, k) whose n matches the rows of M, finite everywhere."""
+    b = np.asarray(b, dtype=float)
+    if b.ndim not in (1, 2) or b.shape[0] != M.shape[0]:
+        n = M.shape[0]
+        raise ValueError(f"{name} must have shape ({n},) or ({n}, k) to match {matrix_name}, got {b.shape}.")
+    if not np.all(np.isfinite(b)):
+        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries first.")
+    return b
+
+
 def _column_norm(x: np.ndarray) -> float:
     return float(np.sqrt(x @ x))
 
@@ -158,11 +169,7 @@ def solve_triangular(L, b, lower: bool = True) -> np.ndarray:
     b may be a vector (n,) or a matrix (n, k) of right-hand sides.
     """
     L = _as_square(L, "L")
-    b = np.asarray(b, dtype=float)
-    if b.ndim not in (1, 2) or b.shape[0] != L.shape[0]:
-        raise ValueError(f"b must have shape ({L.shape[0]},) or ({L.shape[0]}, k) to match L, got {b.shape}.")
-    if not np.all(np.isfinite(b)):
-        raise ValueError("b contains NaN or inf; remove or impute those entries first.")
+    b = _as_right_hand_side(b, L, "b", "L")
     n = L.shape[0]
     x = np.zeros_like(b)
     for i in range(n) if lower else reversed(range(n)):
@@ -366,12 +373,7 @@ def condition_number(A) -> float:
 
 def _check_regression(X, y):
     X = _as_matrix(X, "X")
-    y = np.asarray(y, dtype=float)
-    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, k) to match X, got {y.shape}.")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or inf; remove or impute those entries first.")
-    return X, y
+    return X, _as_right_hand_side(y, X, "y", "X")
 
 
 def lstsq_normal_equations(X, y) -> np.ndarray:

@@ -12,12 +12,13 @@ import argparse
 from functools import partial
 
 import numpy as np
+import yaml
 from tqdm import tqdm
 
 from src import atomic_io
 from src.benchmark import best_time
 from src.core.linear_algebra import matmul_numpy_rows, matmul_pure_python
-from src.paths import REPORTS
+from src.paths import PARAMS_FILE, REPORTS
 
 IMPLEMENTATIONS = ("pure_python", "numpy_rows", "numpy_blas")
 
@@ -55,10 +56,11 @@ def speedups(rows: list[dict], baseline: str = "pure_python") -> tuple[int, dict
 
 
 def main():
+    defaults = yaml.safe_load(PARAMS_FILE.read_text())["day01"]["matmul"]  # the stage's own settings
     parser = argparse.ArgumentParser(description="Time pure-Python vs NumPy matrix multiplication.")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128, 256, 512, 1024])
-    parser.add_argument("--pure-python-max-size", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=defaults["sizes"])
+    parser.add_argument("--pure-python-max-size", type=int, default=defaults["pure_python_max_size"])
+    parser.add_argument("--repeats", type=int, default=defaults["repeats"])
     args = parser.parse_args()
     rows = benchmark_matmul(args.sizes, args.pure_python_max_size, args.repeats)
     size, speedup = speedups(rows)
