@@ -10,9 +10,7 @@ Records (see src/tracking.py): a nested MLflow run per implementation, metrics.j
 from dataclasses import dataclass, field
 
 import hydra
-import matplotlib.pyplot as plt
 import numpy as np
-import scipy.linalg
 from omegaconf import DictConfig
 from tqdm import tqdm
 
@@ -20,7 +18,9 @@ from src.benchmark import best_time
 from src.config import validate_or_exit
 from src.core import linear_algebra as la
 from src.core.matmul_benchmark import benchmark_matmul, speedups
+from src.core.numerical_checks import QR_METHODS, decomposition_checks, stability_sweep
 from src.tracking import StageRun
+from src.visualization import linear_algebra as figures
 
 STAGE = "day01_math"
 
@@ -93,86 +93,7 @@ def run_matmul_benchmark(run: StageRun, cfg: MatmulConfig, seed: int):
     for impl, factor in speedup.items():
         run.log_metrics({f"speedup_vs_pure_python_n{size}": factor}, variant=impl)
     run.write_plot_data("matmul_benchmark", rows)
-
-    fig, (ax_time, ax_rate) = plt.subplots(1, 2, figsize=(11, 4))
-    for impl in dict.fromkeys(r["implementation"] for r in rows):
-        mine = [r for r in rows if r["implementation"] == impl]
-        ax_time.loglog([r["size"] for r in mine], [r["seconds"] for r in mine], "o-", label=impl)
-        ax_rate.semilogx([r["size"] for r in mine], [r["gflops"] for r in mine], "o-", label=impl)
-    ax_time.set(xlabel="n (n x n matrices)", ylabel="seconds (best of repeats)", title="Matmul time (log-log)")
-    ax_rate.set(xlabel="n", ylabel="GFLOP/s = 2n^3 / s", title="Throughput", yscale="log")
-    ax_time.legend()
-    ax_time.grid(True, which="both", alpha=0.3)
-    ax_rate.grid(True, which="both", alpha=0.3)
-    run.log_figure(fig, "matmul_benchmark")
-
-
-def _relative_error(x, y) -> float:
-    return float(np.linalg.norm(x - y) / np.linalg.norm(y))
-
-
-def _orthogonality_error(Q) -> float:
-    return float(np.linalg.norm(Q.T @ Q - np.eye(Q.shape[1])))
-
-
-def _decomposition_checks(A: np.ndarray, S: np.ndarray):
-    """(operation, from-scratch call, reference name, reference call, score) for each decomposition.
-    A is a general square matrix, S a symmetric positive definite one; errors are relative Frobenius norms."""
-    eye = np.eye(len(A))
-
-    def qr_score(qr):
-        return {
-            "reconstruction_error": _relative_error(qr[0] @ qr[1], A),
-            "orthogonality_error": _orthogonality_error(qr[0]),
-        }
-
-    def eigh_score(wv):
-        w, V = wv
-        return {
-            "reconstruction_error": _relative_error(V @ np.diag(w) @ V.T, S),
-            "orthogonality_error": _orthogonality_error(V),
-        }
-
-    def svd_score(usv):
-        U, s, Vt = usv
-        return {
-            "reconstruction_error": _relative_error(U @ np.diag(s) @ Vt, A),
-            "orthogonality_error": _orthogonality_error(U),
-        }
-
-    return [
-        (
-            "inverse",
-            lambda: la.inverse(A),
-            "numpy_inv",
-            lambda: np.linalg.inv(A),
-            lambda inv: {"reconstruction_error": _relative_error(A @ inv, eye)},
-        ),
-        (
-            "lu",
-            lambda: la.lu(A),
-            "scipy_lu",
-            lambda: _scipy_lu_as_pa_eq_lu(A),
-            lambda plu: {"reconstruction_error": _relative_error(plu[1] @ plu[2], plu[0] @ A)},
-        ),
-        ("qr_householder", lambda: la.qr_householder(A), "numpy_qr", lambda: np.linalg.qr(A), qr_score),
-        ("qr_gram_schmidt", lambda: la.qr_gram_schmidt(A), "numpy_qr", lambda: np.linalg.qr(A), qr_score),
-        (
-            "cholesky",
-            lambda: la.cholesky(S),
-            "numpy_cholesky",
-            lambda: np.linalg.cholesky(S),
-            lambda L: {"reconstruction_error": _relative_error(L @ L.T, S)},
-        ),
-        ("eigh", lambda: la.eigh_jacobi(S), "numpy_eigh", lambda: np.linalg.eigh(S), eigh_score),
-        ("svd", lambda: la.svd_jacobi(A), "numpy_svd", lambda: np.linalg.svd(A), svd_score),
-    ]
-
-
-def _scipy_lu_as_pa_eq_lu(A):
-    """scipy returns A = P L U; our convention is P A = L U, so hand back P^T."""
-    P, L, U = scipy.linalg.lu(A)
-    return P.T, L, U
+    run.log_figure(figures.matmul_benchmark(rows), "matmul_benchmark")
 
 
 def run_decompositions(run: StageRun, cfg: DecompositionsConfig, seed: int):
@@ -180,94 +101,41 @@ def run_decompositions(run: StageRun, cfg: DecompositionsConfig, seed: int):
     A = rng.standard_normal((cfg.size, cfg.size))
     S = A @ A.T + cfg.size * np.eye(cfg.size)  # symmetric positive definite by construction
     rows = []
-    for op, scratch, ref_name, reference, score in tqdm(_decomposition_checks(A, S), desc="decompositions"):
+    for check in tqdm(decomposition_checks(A, S), desc="decompositions", unit="op"):
+        scratch_name = f"scratch_{check.operation}"
         seconds = {}
-        for variant, call in ((f"scratch_{op}", scratch), (ref_name, reference)):
-            seconds[variant] = best_time(call, repeats=3)  # both in this process, same matrices
-            metrics = {**score(call()), "seconds": seconds[variant]}
+        for variant, call in ((scratch_name, check.scratch), (check.reference_name, check.reference)):
+            seconds[variant] = best_time(call, repeats=3)  # both in this process, on the same matrices
+            metrics = {**check.score(call()), "seconds": seconds[variant]}
             if variant not in run.metrics:  # numpy_qr is the reference of both QR variants: log it once
                 run.log_metrics(metrics, variant=variant)
             rows.append(
                 {
-                    "operation": op,
+                    "operation": check.operation,
                     "implementation": variant.split("_")[0],
                     "reconstruction_error": metrics["reconstruction_error"],
                     "seconds": seconds[variant],
                 }
             )
-        ratio = seconds[f"scratch_{op}"] / seconds[ref_name]
-        run.log_metrics({"time_ratio_vs_reference": ratio}, variant=f"scratch_{op}")
-    _scratch_vs_reference_spectra(run, A, S)
-    run.write_plot_data("decompositions", rows)
-
-    fig, (ax_err, ax_time) = plt.subplots(1, 2, figsize=(12, 4))
-    ops = list(dict.fromkeys(r["operation"] for r in rows))
-    x = np.arange(len(ops))
-    for offset, impl, label in ((-0.2, "scratch", "from scratch"), (0.2, None, "NumPy/SciPy (LAPACK)")):
-        mine = {r["operation"]: r for r in rows if (r["implementation"] == "scratch") == (impl == "scratch")}
-        ax_err.bar(x + offset, [max(mine[o]["reconstruction_error"], 1e-18) for o in ops], 0.4, label=label)
-        ax_time.bar(x + offset, [mine[o]["seconds"] for o in ops], 0.4, label=label)
-    for ax, title in ((ax_err, "relative reconstruction error"), (ax_time, "seconds")):
-        ax.set_xticks(x, ops, rotation=30, ha="right")
-        ax.set(yscale="log", title=f"{title}, n={cfg.size}")
-        ax.legend()
-    run.log_figure(fig, "decompositions")
-
-
-def _scratch_vs_reference_spectra(run: StageRun, A, S):
-    """The invariant parts of eigh and SVD (their values) must agree with LAPACK's, not just reconstruct."""
+        ratio = seconds[scratch_name] / seconds[check.reference_name]
+        run.log_metrics({"time_ratio_vs_reference": ratio}, variant=scratch_name)
+    # the invariant parts of eigh and SVD (the values themselves) must agree with LAPACK's, not just reconstruct
     eig_diff = np.abs(la.eigh_jacobi(S)[0] - np.linalg.eigvalsh(S)).max()
     sv_diff = np.abs(la.svd_jacobi(A)[1] - np.linalg.svd(A, compute_uv=False)).max()
     run.log_metrics({"eigenvalues_max_abs_diff": eig_diff}, variant="scratch_eigh")
     run.log_metrics({"singular_values_max_abs_diff": sv_diff}, variant="scratch_svd")
+    run.write_plot_data("decompositions", rows)
+    run.log_figure(figures.decompositions(rows, cfg.size), "decompositions")
 
 
 def run_stability(run: StageRun, cfg: StabilityConfig, seed: int):
-    """Loss of orthogonality ||Q^T Q - I|| as the condition number grows: classical Gram-Schmidt degrades like
-    cond^2 * eps, modified GS like cond * eps, Householder stays at eps. Also the inverse's residual."""
-    rng = np.random.default_rng(seed)
-    methods = {
-        "classical_gram_schmidt": lambda M: la.qr_gram_schmidt(M)[0],
-        "modified_gram_schmidt": lambda M: la.qr_gram_schmidt(M, modified=True)[0],
-        "householder": lambda M: la.qr_householder(M)[0],
-        "numpy_qr": lambda M: np.linalg.qr(M)[0],
-    }
-    rows = []
-    for log10_cond in tqdm(cfg.log10_conditions, desc="stability", unit="cond"):
-        M = la.random_matrix_with_condition(cfg.size, 10.0**log10_cond, rng)
-        row = {"log10_condition": log10_cond}
-        for name, q_of in methods.items():
-            Q = q_of(M)
-            row[name] = float(np.linalg.norm(Q.T @ Q - np.eye(cfg.size)))
-        eye = np.eye(cfg.size)
-        row["scratch_inverse_residual"] = float(np.linalg.norm(M @ la.inverse(M) - eye))
-        row["numpy_inverse_residual"] = float(np.linalg.norm(M @ np.linalg.inv(M) - eye))
-        rows.append(row)
+    rows = stability_sweep(cfg.size, tqdm(cfg.log10_conditions, desc="stability"), np.random.default_rng(seed))
     run.write_plot_data("stability", rows)
     worst = rows[-1]
-    run.log_metrics(
-        {f"orthogonality_loss_cond1e{worst['log10_condition']:g}": worst["classical_gram_schmidt"]},
-        variant="scratch_qr_gram_schmidt",
-    )
-    run.log_metrics(
-        {f"orthogonality_loss_cond1e{worst['log10_condition']:g}": worst["householder"]},
-        variant="scratch_qr_householder",
-    )
-
-    fig, (ax_q, ax_inv) = plt.subplots(1, 2, figsize=(11, 4))
-    conds = [10.0 ** r["log10_condition"] for r in rows]
-    for name in methods:
-        ax_q.loglog(conds, [max(r[name], 1e-17) for r in rows], "o-", label=name)
-    ax_q.loglog(conds, [np.finfo(float).eps * c**2 for c in conds], "k:", label="eps * cond^2")
-    ax_q.set(xlabel="condition number", ylabel="||Q^T Q - I||_F", title="Loss of orthogonality", ylim=(1e-17, 1e2))
-    for name in ("scratch_inverse_residual", "numpy_inverse_residual"):
-        ax_inv.loglog(conds, [r[name] for r in rows], "o-", label=name)
-    ax_inv.loglog(conds, [np.finfo(float).eps * c for c in conds], "k:", label="eps * cond")
-    ax_inv.set(xlabel="condition number", ylabel="||A inv(A) - I||_F", title="Inverse residual")
-    for ax in (ax_q, ax_inv):
-        ax.legend(fontsize=8)
-        ax.grid(True, which="both", alpha=0.3)
-    run.log_figure(fig, "numerical_stability")
+    key = f"orthogonality_loss_cond1e{worst['log10_condition']:g}"
+    run.log_metrics({key: worst["classical_gram_schmidt"]}, variant="scratch_qr_gram_schmidt")
+    run.log_metrics({key: worst["householder"]}, variant="scratch_qr_householder")
+    run.log_figure(figures.numerical_stability(rows, list(QR_METHODS)), "numerical_stability")
 
 
 def run_least_squares(run: StageRun, cfg: LeastSquaresConfig, seed: int):
@@ -275,11 +143,11 @@ def run_least_squares(run: StageRun, cfg: LeastSquaresConfig, seed: int):
     X = rng.standard_normal((cfg.n_samples, cfg.n_features))
     w_true = rng.standard_normal(cfg.n_features)
     y = X @ w_true + cfg.noise * rng.standard_normal(cfg.n_samples)
-    w_ref = np.linalg.lstsq(X, y, rcond=None)[0]
 
     def gradient_descent():
         return la.lstsq_gradient_descent(X, y, lr=cfg.lr, n_steps=cfg.n_steps, tol=cfg.tol)
 
+    w_ref = np.linalg.lstsq(X, y, rcond=None)[0]
     ref_seconds = best_time(lambda: np.linalg.lstsq(X, y, rcond=None))
     ref_mse = float(np.mean((X @ w_ref - y) ** 2))
     run.log_metrics({"final_mse": ref_mse, "seconds": ref_seconds}, variant="numpy_lstsq")
@@ -297,6 +165,7 @@ def run_least_squares(run: StageRun, cfg: LeastSquaresConfig, seed: int):
         },
         variant="scratch_gradient_descent",
     )
+
     w_ne = la.lstsq_normal_equations(X, y)
     ne_seconds = best_time(lambda: la.lstsq_normal_equations(X, y))
     run.log_metrics(
@@ -308,13 +177,7 @@ def run_least_squares(run: StageRun, cfg: LeastSquaresConfig, seed: int):
         variant="scratch_normal_equations",
     )
     run.write_plot_data("least_squares_loss", [{"step": i, "mse": v} for i, v in enumerate(losses)])
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(np.array(losses) - ref_mse + 1e-16, label="gradient descent: MSE - optimum")
-    ax.set(xlabel="step", ylabel="excess MSE (log)", title="Least squares by gradient descent")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    run.log_figure(fig, "least_squares_convergence")
+    run.log_figure(figures.least_squares_convergence(losses, ref_mse), "least_squares_convergence")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
