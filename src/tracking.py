@@ -14,7 +14,7 @@ What it guarantees:
 - each variant (an implementation: `scratch_qr`, `numpy_qr`, ...) is a nested run tagged `variant`, so the
   MLflow compare view puts from-scratch and reference side by side;
 - `reports/<stage>/metrics.json` is written only when the stage succeeds, atomically, with keys
-  `<variant>.<metric>`; an exception marks every run FAILED (KILLED on Ctrl-C), and no file is half-written.
+  `<variant>.<metric>`; an exception marks every run FAILED (KILLED on Ctrl-C or SIGTERM), and no file is half-written.
 
 The tracking store is `MLFLOW_TRACKING_URI` if set, else `sqlite:///<project>/mlflow.db`.
 """
@@ -22,7 +22,9 @@ The tracking store is `MLFLOW_TRACKING_URI` if set, else `sqlite:///<project>/ml
 import hashlib
 import json
 import os
+import signal
 import subprocess
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -153,21 +155,35 @@ class StageRun:
         self.run_id = run.info.run_id
         self._log_params(self.run_id, flatten(self.config))
         self._started = time.perf_counter()
+        self._previous_sigterm = None
+        if threading.current_thread() is threading.main_thread():  # Python allows handlers only there
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._raise_on_sigterm)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is None:
-            self.log_metrics({"wall_seconds": time.perf_counter() - self._started}, variant="stage")
-            atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
-            status = "FINISHED"
-        else:
-            status = "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED"
-            message = "".join(traceback.format_exception(exc_type, exc, tb))
-            self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
-            self.client.log_text(self.run_id, message, "error.txt")
-        for run_id in [*self._variant_runs.values(), self.run_id]:
-            self.client.set_terminated(run_id, status=status)
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+        status = "FINISHED"
+        try:
+            if exc_type is None:
+                self.log_metrics({"wall_seconds": time.perf_counter() - self._started}, variant="stage")
+                atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
+            else:
+                status = "KILLED" if issubclass(exc_type, KeyboardInterrupt | SystemExit) else "FAILED"
+                self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
+                self.client.log_text(self.run_id, "".join(traceback.format_exception(exc_type, exc, tb)), "error.txt")
+        except BaseException:
+            status = "FAILED"  # e.g. the disk filled up while writing metrics.json
+            raise
+        finally:
+            for run_id in [*self._variant_runs.values(), self.run_id]:
+                self.client.set_terminated(run_id, status=status)
         return False  # never swallow the exception: DVC must see the stage fail
+
+    @staticmethod
+    def _raise_on_sigterm(signum, frame):
+        """`kill` or a cancelled CI job: unwind through __exit__ so the runs end KILLED, not RUNNING forever."""
+        raise SystemExit(128 + signum)
 
     # -- recording ---------------------------------------------------------------------------------------
     def variant_run(self, variant: str) -> str:

@@ -1,6 +1,9 @@
 """The stage contract: runs, nested variant runs, tags, params, metrics.json only on success, FAILED on crash."""
 
 import json
+import os
+import signal
+import time
 
 import matplotlib.pyplot as plt
 import pytest
@@ -80,6 +83,18 @@ def test_failing_stage_is_marked_failed_and_writes_no_metrics(tracking_store, cf
     assert runs["dayx_test"].info.status == "FAILED"
     assert runs["scratch_model"].info.status == "FAILED"
     assert runs["dayx_test"].data.tags["error"] == "RuntimeError: boom"
+
+
+def test_sigterm_ends_the_runs_killed(tracking_store, cfg, tmp_path):
+    with pytest.raises(SystemExit):
+        with StageRun("dayx_test", cfg, section="dayx") as run:
+            run.log_metrics({"accuracy": 0.5}, variant="scratch_model")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts this
+    runs = _runs(MlflowClient(tracking_store))
+    assert {r.info.status for r in runs.values()} == {"KILLED"}
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the previous handler is back
+    assert not (tmp_path / "reports" / "dayx_test" / "metrics.json").exists()
 
 
 def test_failure_keeps_the_previous_complete_metrics(tracking_store, cfg, tmp_path):
