@@ -21,10 +21,3 @@ def best_time(fn: Callable[[], object], repeats: int = 3, min_seconds: float = 0
         elapsed = time.perf_counter() - start
         best, spent, calls = min(best, elapsed), spent + elapsed, calls + 1
     return best
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    """(seconds, result) of one call: for work too slow to repeat, or whose result we need."""
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result

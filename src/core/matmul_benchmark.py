@@ -24,7 +24,7 @@ IMPLEMENTATIONS = ("pure_python", "numpy_rows", "numpy_blas")
 
 
 def benchmark_matmul(sizes, pure_python_max_size: int, repeats: int, seed: int = 0) -> list[dict]:
-    """One row per (implementation, size): seconds (best of `repeats`) and GFLOP/s = 2 n^3 / seconds / 1e9.
+    """One row per (implementation, size): seconds (fastest call) and GFLOP/s = 2 n^3 / seconds / 1e9.
     The pure-Python loop only runs up to `pure_python_max_size`: at n=1024 it would take an hour."""
     rng = np.random.default_rng(seed)
     rows = []

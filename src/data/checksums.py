@@ -27,16 +27,22 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def read_manifest(manifest: Path = MANIFEST) -> dict[str, tuple[str, int]]:
-    """{relative path: (sha256, size in bytes)}; blank lines and # comments are skipped."""
+    """{relative path: (sha256, size in bytes)} from a manifest file."""
     if not manifest.exists():
         raise DataIntegrityError(f"checksum manifest {manifest} is missing: restore it with `git checkout`.")
+    return parse_manifest(manifest.read_text().splitlines(), origin=str(manifest))
+
+
+def parse_manifest(lines: list[str], origin: str) -> dict[str, tuple[str, int]]:
+    """Manifest lines -> {path: (sha256, bytes)}; blank lines and # comments are skipped, a malformed line
+    is reported as <origin>:<line number>."""
     entries = {}
-    for number, line in enumerate(manifest.read_text().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split()
         if len(parts) != 3 or len(parts[0]) != 64 or not parts[1].isdigit():
-            raise DataIntegrityError(f"{manifest}:{number} is not '<sha256>  <bytes>  <path>': {line!r}")
+            raise DataIntegrityError(f"{origin}:{number} is not '<sha256>  <bytes>  <path>': {line!r}")
         entries[parts[2]] = (parts[0], int(parts[1]))
     return entries
 

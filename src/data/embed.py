@@ -11,22 +11,16 @@ import shutil
 from pathlib import Path
 
 from src import atomic_io
-from src.data.checksums import MANIFEST_HEADER, DataIntegrityError, read_manifest, sha256_of
+from src.data.checksums import MANIFEST_HEADER, DataIntegrityError, parse_manifest, read_manifest, sha256_of
 from src.paths import DATA_RAW, MANIFEST, ROOT
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data"
 
 
 def source_manifest(source: Path) -> dict[str, tuple[str, int]]:
-    """Parse the '## Manifest' table at the end of source/SOURCES.md into a temporary manifest."""
-    text = (source / "SOURCES.md").read_text()
-    table = text.split("## Manifest", 1)[1].splitlines()[1:]
-    tmp = DATA_RAW / ".source-manifest.tmp"
-    tmp.write_text("\n".join(line for line in table if line.strip()) + "\n")
-    try:
-        return read_manifest(tmp)
-    finally:
-        tmp.unlink()
+    """The '## Manifest' table at the end of source/SOURCES.md, in the same format as ours."""
+    table = (source / "SOURCES.md").read_text().split("## Manifest", 1)[1].splitlines()[1:]
+    return parse_manifest(table, origin=f"{source / 'SOURCES.md'} (manifest table)")
 
 
 def embed(relative: str, source: Path = DEFAULT_SOURCE) -> Path:
