@@ -1,0 +1,42 @@
+"""Out-of-fold predictions: every issue is predicted by a model that never saw it.
+
+Folds are stratified by repository x label, so each fold has every repository's share of every class. The
+out-of-fold probabilities score each model (the NLBSE report), pick the best one, and become the monitor's
+honest reference predictions.
+"""
+
+import time
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+from tqdm.auto import tqdm
+
+from src.capstone.data import LABELS
+from src.capstone.tfidf import TfidfClassifier
+from src.capstone.transformer import MiniLMClassifier
+
+
+def stratified_folds(repos, labels, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    strata = [f"{repo}|{label}" for repo, label in zip(repos, labels, strict=True)]
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(strata)), strata))
+
+
+def tfidf_out_of_fold(texts, labels, folds, params: dict) -> tuple[np.ndarray, float]:
+    """(out-of-fold probabilities (n, 3), seconds spent)."""
+    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
+    proba, started = np.zeros((len(texts), len(LABELS))), time.perf_counter()
+    for train, test in tqdm(folds, desc="tfidf: cv folds"):
+        model = TfidfClassifier(**params).fit(texts[train], labels[train])
+        proba[test] = model.predict_proba(texts[test])
+    return proba, time.perf_counter() - started
+
+
+def minilm_out_of_fold(minilm: MiniLMClassifier, cache: dict, labels, folds, on_epoch=None):
+    """(out-of-fold probabilities, seconds spent). The frozen layers' cache is shared by all folds;
+    on_epoch(fold, epoch, loss) sees each fold's training curve."""
+    proba, started = np.zeros((len(labels), len(LABELS))), time.perf_counter()
+    for fold, (train, test) in enumerate(tqdm(folds, desc="minilm: cv folds")):
+        minilm.fit_cached(cache, labels, train, on_epoch=lambda e, loss, f=fold: on_epoch and on_epoch(f, e, loss))
+        proba[test] = minilm.predict_proba_cached(cache, test)
+    return proba, time.perf_counter() - started
