@@ -50,7 +50,7 @@ def log_and_register(
         client.create_registered_model(name, description="GitHub issue classifier: bug / feature / question")
     source = f"{client.get_run(run_id).info.artifact_uri}/model"
     registered = client.create_model_version(name, source, run_id=run_id, tags={GATE_METRIC: f"{metric:.6f}"})
-    return registered.version
+    return str(registered.version)
 
 
 def current_champion(client, name: str = MODEL_NAME):
@@ -70,4 +70,4 @@ def promote_if_better(client, version: str, metric: float, name: str = MODEL_NAM
     promoted = champion is None or champion_metric is None or metric > champion_metric
     if promoted:
         client.set_registered_model_alias(name, CHAMPION, version)
-    return GateDecision(version, promoted, metric, champion.version if champion else None, champion_metric)
+    return GateDecision(str(version), promoted, metric, str(champion.version) if champion else None, champion_metric)
