@@ -115,12 +115,12 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (heavy-ball or Nesterov) momentum and L2 weight decay.
 
-        g <- g + weight_decay * p
-        plain:     p <- p - lr * g
-        momentum:  v <- momentum * v + (1 - dampening) * g   (v = g on the first step)
-                   p <- p - lr * v                           (heavy ball: velocity accumulates along
-                                                              consistent directions, cancels in oscillating ones)
-        nesterov:  p <- p - lr * (g + momentum * v)          (look ahead along the velocity)
+    g <- g + weight_decay * p
+    plain:     p <- p - lr * g
+    momentum:  v <- momentum * v + (1 - dampening) * g   (v = g on the first step)
+               p <- p - lr * v                           (heavy ball: velocity accumulates along
+                                                          consistent directions, cancels in oscillating ones)
+    nesterov:  p <- p - lr * (g + momentum * v)          (look ahead along the velocity)
     """
 
     def __init__(
@@ -208,11 +208,11 @@ class AdaGrad(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop: AdaGrad with a forgetting average of squared gradients, so steps do not decay to zero.
 
-        v <- alpha * v + (1 - alpha) * g^2
-        centered:  mu <- alpha * mu + (1 - alpha) * g;  denominator sqrt(v - mu^2) + eps  (a variance)
-        else:      denominator sqrt(v) + eps
-        momentum:  b <- momentum * b + g / denominator;  p <- p - lr * b
-        else:      p <- p - lr * g / denominator
+    v <- alpha * v + (1 - alpha) * g^2
+    centered:  mu <- alpha * mu + (1 - alpha) * g;  denominator sqrt(v - mu^2) + eps  (a variance)
+    else:      denominator sqrt(v) + eps
+    momentum:  b <- momentum * b + g / denominator;  p <- p - lr * b
+    else:      p <- p - lr * g / denominator
     """
 
     def __init__(

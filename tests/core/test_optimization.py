@@ -48,7 +48,12 @@ def _gradients(params, X, y):
 # (our optimizer, its keyword arguments, the torch.optim class, its keyword arguments): the same hyperparameters
 PAIRS = {
     "sgd": (opt.SGD, {"lr": 0.1}, torch.optim.SGD, {"lr": 0.1}),
-    "sgd_weight_decay": (opt.SGD, {"lr": 0.1, "weight_decay": 0.05}, torch.optim.SGD, {"lr": 0.1, "weight_decay": 0.05}),
+    "sgd_weight_decay": (
+        opt.SGD,
+        {"lr": 0.1, "weight_decay": 0.05},
+        torch.optim.SGD,
+        {"lr": 0.1, "weight_decay": 0.05},
+    ),
     "momentum": (opt.Momentum, {"lr": 0.05, "momentum": 0.9}, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9}),
     "momentum_dampening": (
         opt.SGD,
