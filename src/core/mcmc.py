@@ -123,35 +123,43 @@ def hamiltonian_monte_carlo(
     step_size: float = 0.1,
     n_leapfrog: int = 10,
     burn_in: int = 0,
+    inverse_mass: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
 ) -> Chain:
-    """HMC with unit mass: momentum r ~ N(0, I), H(x, r) = -log p(x) + |r|^2 / 2; n_leapfrog leapfrog steps
+    """HMC: momentum r ~ N(0, M), H(x, r) = -log p(x) + r^T M^-1 r / 2, n_leapfrog leapfrog steps
 
-        r <- r + (eps/2) grad log p(x);  x <- x + eps r;  r <- r + (eps/2) grad log p(x)
+        r <- r + (eps/2) grad log p(x);  x <- x + eps M^-1 r;  r <- r + (eps/2) grad log p(x)
 
     then accept with probability min(1, exp(H_old - H_new)) (leapfrog is volume-preserving and reversible, so
-    only its energy error needs correcting)."""
+    only its energy error needs correcting). inverse_mass = an estimate of the target's covariance (default I)
+    makes the target look isotropic to the sampler: step_size is then in units of posterior standard deviations,
+    and a trajectory length step_size * n_leapfrog near pi/2 travels about as far as one can usefully go."""
     _check_counts(n_samples, burn_in)
     if not (step_size > 0 and n_leapfrog >= 1):
         raise ValueError(f"need step_size > 0 and n_leapfrog >= 1, got {step_size!r}, {n_leapfrog!r}.")
     rng = rng or np.random.default_rng()
     x, scalar, log_p = _start(log_prob, initial)
+    dim = len(x)
+    C = np.eye(dim) if inverse_mass is None else np.atleast_2d(np.asarray(inverse_mass, dtype=float))
+    if C.shape != (dim, dim):
+        raise ValueError(f"inverse_mass must be {dim} x {dim} for a {dim}-dimensional target, got {C.shape}.")
+    L = np.linalg.cholesky(C)  # C = L L^T, so r = L^-T z has covariance C^-1 = M
 
     def grad(v):
         return np.atleast_1d(np.asarray(grad_log_prob(float(v[0]) if scalar else v), dtype=float))
 
     current, current_grad = log_p(x), grad(x)
-    samples, log_probs, accepted = np.empty((n_samples, len(x))), np.empty(n_samples), 0
+    samples, log_probs, accepted = np.empty((n_samples, dim)), np.empty(n_samples), 0
     for i in range(burn_in + n_samples):
-        r = rng.standard_normal(len(x))
+        r = np.linalg.solve(L.T, rng.standard_normal(dim))
         x_new, g_new = x.copy(), current_grad
         r_new = r + 0.5 * step_size * g_new
         for leap in range(n_leapfrog):
-            x_new = x_new + step_size * r_new
+            x_new = x_new + step_size * (C @ r_new)
             g_new = grad(x_new)
             r_new = r_new + (step_size if leap < n_leapfrog - 1 else 0.5 * step_size) * g_new
         candidate = log_p(x_new)
-        log_accept = (candidate - 0.5 * r_new @ r_new) - (current - 0.5 * r @ r)
+        log_accept = (candidate - 0.5 * r_new @ C @ r_new) - (current - 0.5 * r @ C @ r)
         if np.isfinite(log_accept) and np.log(rng.random()) < log_accept:
             x, current, current_grad = x_new, candidate, g_new
             accepted += i >= burn_in
@@ -225,7 +233,8 @@ def effective_sample_size(chains) -> float:
             break
         previous = min(previous, pair)  # Geyer's monotone sequence: the pair sums can only fall
         tau += 2 * previous
-    return m * n / tau
+    # anti-correlated draws (HMC often) can make tau < 1, even < 0: Stan caps ESS at m n log10(m n)
+    return m * n / max(tau, 1 / np.log10(m * n))
 
 
 def split_rhat(chains) -> float:
