@@ -198,16 +198,17 @@ def _log_chains(run, variant, samples, acceptance, seconds, exact_mean, exact_va
     return summary
 
 
-def _diagnostic_rows(target, sampler, names, summary, exact_mean, exact_var, acceptance) -> list[dict]:
+def _diagnostic_rows(target, sampler, names, summary, reference, ref_mean, ref_var, acceptance) -> list[dict]:
     return [
         {
             "target": target,
             "sampler": sampler,
             "parameter": name.replace(" ", "_"),
+            "reference": reference,
             "mean": summary["mean"][j],
-            "exact_mean": np.atleast_1d(exact_mean)[j],
+            "reference_mean": np.atleast_1d(ref_mean)[j],
             "var": summary["var"][j],
-            "exact_var": np.atleast_1d(exact_var)[j],
+            "reference_var": np.atleast_1d(ref_var)[j],
             "ess": summary["ess"][j],
             "rhat": summary["rhat"][j],
             "acceptance_rate": acceptance,
@@ -241,7 +242,9 @@ def run_beta_binomial_mcmc(run: StageRun, cfg: MCMCConfig, rng) -> tuple[list[di
         bayes_figures.chains(title, samples, ["P(malignant)"], cfg.max_lag, lambda g: np.exp(exact.logpdf(g))),
         "mcmc_beta_binomial",
     )
-    rows = _diagnostic_rows("beta_binomial", "mh", ["p_malignant"], summary, exact.mean, exact.var, acceptance)
+    rows = _diagnostic_rows(
+        "beta_binomial", "mh", ["p_malignant"], summary, "closed_form", exact.mean, exact.var, acceptance
+    )
     return rows, mcmc.autocorrelation(samples[0, :, 0], cfg.max_lag)
 
 
@@ -289,7 +292,7 @@ def run_logistic_mcmc(run: StageRun, cfg: MCMCConfig, rng) -> tuple[list[dict], 
         samples, acceptance, seconds = sample_chains(sampler, starts, rng, f"{sampler_name.upper()} logistic")
         variant = f"scratch_{sampler_name}_logistic"
         summary = _log_chains(run, variant, samples, acceptance, seconds, ref_mean, ref_var, ref["mcse"])
-        rows += _diagnostic_rows("logistic", sampler_name, names, summary, ref_mean, ref_var, acceptance)
+        rows += _diagnostic_rows("logistic", sampler_name, names, summary, "long_mh_run", ref_mean, ref_var, acceptance)
         acf[f"logistic_{sampler_name}"] = np.mean(
             [
                 mcmc.autocorrelation(samples[c, :, j], cfg.max_lag)

@@ -103,6 +103,10 @@ class Optimizer:
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
 
+    def _add_l2_penalty(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The gradient of loss + (weight_decay / 2) ||p||^2: g + weight_decay * p (a new array, never the caller's)."""
+        return g + self.weight_decay * p if self.weight_decay else g
+
     def _zeros(self) -> list[np.ndarray]:
         """One zero array per parameter: the optimizer's running state."""
         return [np.zeros_like(p) for p in self.params]
@@ -142,8 +146,7 @@ class SGD(Optimizer):
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def _update(self, i, p, g):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+        g = self._add_l2_penalty(p, g)
         if self.momentum:
             v = self.velocity[i]
             if v is None:
@@ -197,8 +200,7 @@ class AdaGrad(Optimizer):
         self.sum_of_squares = [np.full_like(p, initial) for p in self.params]
 
     def _update(self, i, p, g):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+        g = self._add_l2_penalty(p, g)
         s = self.sum_of_squares[i]
         s += g * g
         lr_t = self.lr / (1 + (self.step_count - 1) * self.lr_decay)
@@ -236,8 +238,7 @@ class RMSprop(Optimizer):
         self.buffer = self._zeros()
 
     def _update(self, i, p, g):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+        g = self._add_l2_penalty(p, g)
         v = self.square_avg[i]
         v *= self.alpha
         v += (1 - self.alpha) * g * g
@@ -299,7 +300,7 @@ class Adam(Optimizer):
             if self.decoupled_weight_decay:
                 p *= 1 - self.lr * self.weight_decay
             else:
-                g = g + self.weight_decay * p
+                g = self._add_l2_penalty(p, g)
         m, v = self.m[i], self.v[i]
         m *= beta1
         m += (1 - beta1) * g
