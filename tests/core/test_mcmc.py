@@ -77,6 +77,7 @@ def test_roadmap_call_and_hmc_recover_a_normal_posterior():
     def log_prob(mu):
         return exact.logpdf(mu)
 
+    assert metropolis_hastings(log_prob, n_samples=1000).shape == (1000,)  # the roadmap's call, as written
     samples = metropolis_hastings(log_prob, n_samples=4000, seed=0, proposal_scale=0.5)
     assert samples.shape == (4000,)
     se = np.sqrt(exact.var / mcmc.effective_sample_size(samples))
