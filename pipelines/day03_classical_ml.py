@@ -36,7 +36,7 @@ class TreeConfig:
 
     def __post_init__(self):
         if self.criterion not in ("gini", "entropy", "gain_ratio"):
-            raise ValueError(f"models.decision_tree.criterion must be gini, entropy or gain_ratio, got {self.criterion}")
+            raise ValueError(f"models.decision_tree.criterion: gini, entropy or gain_ratio, got {self.criterion!r}")
 
 
 @dataclass
@@ -106,7 +106,7 @@ class Day03Config:
         used = [*self.datasets, self.figures.boundary_dataset, self.figures.depth_dataset, self.figures.oob_dataset]
         unknown = sorted(set(used) - set(comparison.DATASETS))
         if unknown or not self.datasets:
-            raise ValueError(f"datasets must be a non-empty choice from {list(comparison.DATASETS)}; unknown: {unknown}")
+            raise ValueError(f"datasets: a non-empty choice from {list(comparison.DATASETS)}; unknown: {unknown}")
         if self.cv_folds < 2:
             raise ValueError(f"cv_folds must be >= 2, got {self.cv_folds}")
 
@@ -127,8 +127,9 @@ def run_comparison(run: StageRun, cfg: Day03Config, seed: int):
             tags = {"model": model, "dataset": dataset, "implementation": implementation}
             for key, value in tags.items():
                 run.client.set_tag(run.variant_run(variant), key, value)
-            rows.append({**tags, **{k: metrics[k] for k in ("cv_accuracy", "cv_macro_f1", "fit_seconds",
-                                                             "predict_seconds")}})
+            rows.append(
+                {**tags, **{k: metrics[k] for k in ("cv_accuracy", "cv_macro_f1", "fit_seconds", "predict_seconds")}}
+            )
     gaps = [abs(run.metrics[f"scratch_{m}_{d}"]["accuracy_gap_points"]) for m, d in jobs]
     run.log_metrics({"max_abs_accuracy_gap_points": max(gaps), "cv_folds": cfg.cv_folds})
     run.write_plot_data("comparison", rows)
@@ -160,7 +161,8 @@ def run_figures(run: StageRun, cfg: Day03Config, seed: int):
     run.write_plot_data("oob_error", rows)
     for implementation in comparison.IMPLEMENTATIONS:
         variant = f"{implementation}_random_forest_{fig_cfg.oob_dataset}"
-        run.log_series("oob_error", [r[implementation] for r in rows], variant=variant, steps=[r["n_trees"] for r in rows])
+        curve = [r[implementation] for r in rows]
+        run.log_series("oob_error", curve, variant=variant, steps=[r["n_trees"] for r in rows])
         run.log_metrics({f"oob_error_{fig_cfg.oob_trees}_trees": rows[-1][implementation]}, variant=variant)
     run.log_figure(figures.oob_error(rows, fig_cfg.oob_dataset), "oob_error")
 

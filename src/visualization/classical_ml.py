@@ -19,7 +19,8 @@ def comparison(rows: list[dict]):
     ratios = [by_key[(m, d, "scratch")]["fit_seconds"] / by_key[(m, d, "sklearn")]["fit_seconds"] for m, d in pairs]
     ax_time.bar(x, ratios, 0.6, color="tab:red")
     ax_time.axhline(1, color="k", lw=0.8)
-    ax_acc.set(ylabel="k-fold CV accuracy", ylim=(min(0.8, ax_acc.get_ylim()[0]), 1.0), title="From scratch vs scikit-learn")
+    ax_acc.set(ylabel="k-fold CV accuracy", ylim=(min(0.8, ax_acc.get_ylim()[0]), 1.0))
+    ax_acc.set_title("From scratch vs scikit-learn")
     ax_acc.legend()
     ax_time.set(ylabel="fit time ratio (scratch / sklearn)", yscale="log")
     ax_time.set_xticks(x, [f"{m}\n{d}" for m, d in pairs], rotation=60, ha="right", fontsize=8)
@@ -33,8 +34,9 @@ def decision_boundaries(result: dict, labels, title: str):
     for col, model in enumerate(models):
         for row, implementation in enumerate(("scratch", "sklearn")):
             ax = axes[row, col]
-            ax.contourf(result["xx"], result["yy"], result["regions"][(model, implementation)], alpha=0.3,
-                        cmap="viridis")
+            ax.contourf(
+                result["xx"], result["yy"], result["regions"][(model, implementation)], alpha=0.3, cmap="viridis"
+            )
             ax.scatter(*result["points"].T, c=labels, s=8, cmap="viridis", edgecolors="k", linewidths=0.2)
             accuracy = result["accuracy"][(model, implementation)]
             ax.set_title(f"{implementation} {model}\ntrain acc {accuracy:.3f}", fontsize=9)
@@ -50,8 +52,13 @@ def depth_vs_accuracy(rows: list[dict], dataset: str):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for implementation, style in (("scratch", "-"), ("sklearn", "--")):
         for split, marker in (("train", "o"), ("test", "s")):
-            ax.plot(depth, [r[f"{implementation}_gini_{split}"] for r in rows], style, marker=marker,
-                    label=f"{implementation} gini, {split}")
+            ax.plot(
+                depth,
+                [r[f"{implementation}_gini_{split}"] for r in rows],
+                style,
+                marker=marker,
+                label=f"{implementation} gini, {split}",
+            )
     ax.set(xlabel="max_depth", ylabel="accuracy", title=f"Depth vs accuracy (bias-variance), {dataset}")
     ax.grid(alpha=0.3)
     ax.legend()
@@ -104,8 +111,11 @@ def svm_margin(X2, y, margins: dict, C: float):
         ax.contour(xx, yy, f, levels=[-1, 0, 1], colors="k", linestyles=["--", "-", "--"])
         ax.scatter(*X2.T, c=y, cmap="coolwarm", s=15)
         ax.scatter(*m["support_vectors"].T, s=80, facecolors="none", edgecolors="k", label="support vectors")
-        ax.set(title=f"{implementation}: {len(m['support_vectors'])} SVs, dual objective {m['dual_objective']:.4f}",
-               xlabel="PC 1", ylabel="PC 2")
+        ax.set(
+            title=f"{implementation}: {len(m['support_vectors'])} SVs, dual objective {m['dual_objective']:.4f}",
+            xlabel="PC 1",
+            ylabel="PC 2",
+        )
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(f"Linear SVM, C={C}: margin and support vectors")
     return fig

@@ -14,16 +14,20 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
     """X as a 2-D float array of finite numbers, or a ValueError that says what is wrong and where."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}; reshape a single "
-                         "sample with X.reshape(1, -1) or a single feature with X.reshape(-1, 1)")
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}; reshape a single "
+            "sample with X.reshape(1, -1) or a single feature with X.reshape(-1, 1)"
+        )
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}): need at least one sample and one feature")
     bad = ~np.isfinite(X)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         kind = "NaN" if np.isnan(X[row, col]) else "inf"
-        raise ValueError(f"{name} contains {int(bad.sum())} NaN/inf value(s), the first ({kind}) at row {row}, "
-                         f"column {col}: impute or drop them first (e.g. sklearn.impute.SimpleImputer)")
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} NaN/inf value(s), the first ({kind}) at row {row}, "
+            f"column {col}: impute or drop them first (e.g. sklearn.impute.SimpleImputer)"
+        )
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features but the model was fitted on {n_features}")
     return X

@@ -1,7 +1,7 @@
 """Benchmark: fit and predict time of each from-scratch model against its scikit-learn counterpart, per dataset,
 in one process, on the stage's own hyperparameters (params.yaml's day03.models).
 
-    python -m src.ml.classical.benchmark                     # all models x all datasets -> reports/bench/day03_classical.json
+    python -m src.ml.classical.benchmark        # all models x datasets -> reports/bench/day03_classical.json
     python -m src.ml.classical.benchmark --models svm --datasets digits --repeats 1
 
 Each model is fitted on the whole dataset (standardised for the SVM, as in the stage) and timed with
@@ -30,6 +30,7 @@ def benchmark_model(model: str, params: dict, dataset: str, repeats: int, seed: 
     n_classes = len(np.unique(y))
     row = {"model": model, "dataset": dataset, "n_samples": len(X), "n_features": X.shape[1]}
     for implementation in comparison.IMPLEMENTATIONS:
+
         def fit(impl=implementation):
             return comparison.build_model(model, impl, params, n_classes, seed).fit(X, y)
 
@@ -57,7 +58,8 @@ def main():
             row = benchmark_model(model, stage["models"][model], dataset, args.repeats)
             rows.append(row)
             print(
-                f"{model:>15} {dataset:>13}  fit {row['scratch_fit_seconds']:8.4f} s vs {row['sklearn_fit_seconds']:8.4f} s"
+                f"{model:>15} {dataset:>13}  fit {row['scratch_fit_seconds']:8.4f} s"
+                f" vs {row['sklearn_fit_seconds']:8.4f} s"
                 f" = {row['fit_ratio']:6.1f}x (target {row['fit_ratio_target']}x)"
                 f"  predict {row['predict_ratio']:6.1f}x",
                 flush=True,

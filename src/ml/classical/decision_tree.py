@@ -274,7 +274,8 @@ class DecisionTree(Classifier):
         return self.tree_value_[self.apply(X)]
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     @property
     def depth_(self) -> int:

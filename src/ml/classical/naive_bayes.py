@@ -84,4 +84,5 @@ class NaiveBayes(Classifier):
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.joint_log_likelihood(X), axis=1)]
+        scores = self.joint_log_likelihood(X)
+        return self.classes_[np.argmax(scores, axis=1)]

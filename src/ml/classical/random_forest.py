@@ -138,7 +138,8 @@ class RandomForest(Classifier):
         return sum(self._tree_probabilities(tree, X) for tree in self.estimators_) / len(self.estimators_)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     @property
     def feature_importances_(self) -> np.ndarray:

@@ -71,7 +71,8 @@ class BinarySMO:
             return 0  # a_i2 satisfies the KKT conditions within tol
         non_bound = np.flatnonzero((self.alpha > 0) & (self.alpha < self.C))
         if len(non_bound) > 1:  # heuristic 1: the partner with the largest |E1 - E2|, i.e. the largest step
-            i1 = non_bound[np.argmin(self.errors[non_bound])] if E2 > 0 else non_bound[np.argmax(self.errors[non_bound])]
+            errors = self.errors[non_bound]
+            i1 = non_bound[np.argmin(errors)] if E2 > 0 else non_bound[np.argmax(errors)]
             if self.take_step(int(i1), i2):
                 return 1
         # heuristic 2: any non-bound partner, then any partner at all, each from a random starting point
@@ -105,8 +106,11 @@ class BinarySMO:
         E1, E2, C = self.errors[i1], self.errors[i2], self.C
         s = y1 * y2
         # the segment of the box on which y1 a1 + y2 a2 stays constant
-        L, H = (max(0.0, alpha2 - alpha1), min(C, C + alpha2 - alpha1)) if s < 0 else \
-            (max(0.0, alpha2 + alpha1 - C), min(C, alpha2 + alpha1))
+        L, H = (
+            (max(0.0, alpha2 - alpha1), min(C, C + alpha2 - alpha1))
+            if s < 0
+            else (max(0.0, alpha2 + alpha1 - C), min(C, alpha2 + alpha1))
+        )
         if L >= H:
             return False
         k11, k12, k22 = self.K[i1, i1], self.K[i1, i2], self.K[i2, i2]
@@ -142,8 +146,13 @@ class BinarySMO:
         ends = {}
         for a2 in (L, H):
             a1 = alpha1 + s * (alpha2 - a2)
-            ends[a2] = (a1 * f1 + a2 * f2 + 0.5 * a1**2 * self.K[i1, i1] + 0.5 * a2**2 * self.K[i2, i2]
-                        + s * a1 * a2 * self.K[i1, i2])
+            ends[a2] = (
+                a1 * f1
+                + a2 * f2
+                + 0.5 * a1**2 * self.K[i1, i1]
+                + 0.5 * a2**2 * self.K[i2, i2]
+                + s * a1 * a2 * self.K[i1, i2]
+            )
         return L if ends[L] < ends[H] - self.eps else H if ends[H] < ends[L] - self.eps else alpha2
 
     def dual_objective(self) -> float:
