@@ -19,9 +19,10 @@ def comparison(rows: list[dict]):
     ratios = [by_key[(m, d, "scratch")]["fit_seconds"] / by_key[(m, d, "sklearn")]["fit_seconds"] for m, d in pairs]
     ax_time.bar(x, ratios, 0.6, color="tab:red")
     ax_time.axhline(1, color="k", lw=0.8)
-    ax_acc.set(ylabel="k-fold CV accuracy", ylim=(min(0.8, ax_acc.get_ylim()[0]), 1.0))
+    lowest = min(r["cv_accuracy"] for r in rows)
+    ax_acc.set(ylabel="k-fold CV accuracy", ylim=(max(0.0, lowest - 0.05), 1.0))
     ax_acc.set_title("From scratch vs scikit-learn")
-    ax_acc.legend()
+    ax_acc.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax_time.set(ylabel="fit time ratio (scratch / sklearn)", yscale="log")
     ax_time.set_xticks(x, [f"{m}\n{d}" for m, d in pairs], rotation=60, ha="right", fontsize=8)
     return fig

@@ -47,3 +47,15 @@ def test_get_params_and_set_params_follow_sklearn_conventions():
     with pytest.raises(ValueError, match="no parameter 'depth'"):
         tree.set_params(depth=2)
     assert "DecisionTree(criterion='entropy'" in repr(tree)
+
+
+@pytest.mark.parametrize("make", [DecisionTree, lambda: RandomForest(n_estimators=5), NaiveBayes])
+def test_one_class_is_learned_as_that_class(make):
+    model = make().fit(X, np.full(len(X), "only"))
+    assert (model.predict(X) == "only").all()
+    np.testing.assert_allclose(model.predict_proba(X), 1.0)
+
+
+def test_one_class_is_an_error_for_the_svm_which_needs_two_sides():
+    with pytest.raises(ValueError, match=r"at least 2 classes in y, got only \['only'\]"):
+        SVM().fit(X, np.full(len(X), "only"))

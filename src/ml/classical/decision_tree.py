@@ -15,6 +15,12 @@ How a node finds its split, vectorised over every feature and threshold at once:
 take running sums of the (one-hot, weighted) labels down the sorted order, and each running sum is the class
 weights left of one threshold; the right side is the total minus it. Thresholds sit halfway between
 consecutive distinct values, as in scikit-learn.
+
+Where scikit-learn is faster (about 2x on small data, 5-6x on digits): its splitter is compiled Cython that
+scans each feature once per node in a tight loop and stops early on constant features; ours pays NumPy's
+per-call overhead at every node and materialises the (classes x features x samples) running sums. scikit-learn
+also works in float32, so its thresholds can differ from ours in the 8th digit, and it breaks ties between equally
+good splits by a random feature order: on tied data the two trees may differ while being equally good.
 """
 
 import numpy as np
