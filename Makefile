@@ -70,6 +70,7 @@ sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per
 
 bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
 	$(BIN)/python -m src.core.matmul_benchmark
+	$(BIN)/python -m src.ml.classical.benchmark
 
 clean:  ## remove caches, sweep outputs and rendered plots (keeps .venv, mlflow.db and DVC outputs)
 	rm -rf .pytest_cache .ruff_cache multirun outputs dvc_plots .mlflow-ui.log

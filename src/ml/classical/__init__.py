@@ -1,0 +1,14 @@
+"""Classical machine learning from scratch, with scikit-learn's interface (fit, predict, predict_proba, score,
+get_params), each model held against its scikit-learn counterpart in tests/ml/ and in the day03 stage.
+
+    from src.ml.classical import DecisionTree, RandomForest, SVM, NaiveBayes
+    DecisionTree(max_depth=10).fit(X_train, y_train).score(X_test, y_test)
+"""
+
+from src.ml.classical.base import NotFittedError
+from src.ml.classical.decision_tree import DecisionTree
+from src.ml.classical.naive_bayes import NaiveBayes
+from src.ml.classical.random_forest import RandomForest
+from src.ml.classical.svm import SVM
+
+__all__ = ["DecisionTree", "NaiveBayes", "NotFittedError", "RandomForest", "SVM"]
