@@ -31,7 +31,7 @@ from src.capstone.model import PROBA_COLUMNS, IssueClassifier
 from src.capstone.text import prepare_texts
 from src.capstone.tfidf import TfidfClassifier
 from src.capstone.transformer import MiniLMClassifier
-from src.config import validate_or_exit
+from src.config import torch_device, validate_or_exit
 from src.data import verified_path
 from src.tracking import StageRun
 from src.visualization import capstone as figures
@@ -56,7 +56,7 @@ class MiniLMConfig:
     trainable_layers: int = 2
     epochs: int = 3
     batch_size: int = 16
-    lr: float = 5e-5
+    lr: float = 1e-4
     head_lr: float = 2e-3
     weight_decay: float = 0.01
 
@@ -69,7 +69,7 @@ class MiniLMConfig:
 
 @dataclass
 class EnsembleConfig:
-    tfidf_weight: float = 0.5
+    tfidf_weight: float = 0.6
 
     def __post_init__(self):
         if not 0 <= self.tfidf_weight <= 1:
@@ -160,7 +160,7 @@ def refit(day10: Day10Config, best: str, texts, labels, minilm: MiniLMClassifier
         members["tfidf"] = TfidfClassifier(**vars(day10.tfidf)).fit(texts, labels)
         weights["tfidf"] = day10.ensemble.tfidf_weight if best == "ensemble" else 1.0
     if best in ("minilm", "ensemble"):
-        members["minilm"] = minilm.fit(texts, labels, progress=True)
+        members["minilm"] = minilm.fit(texts, labels, progress=True).to("cpu")  # served on CPUs
         weights["minilm"] = 1 - day10.ensemble.tfidf_weight if best == "ensemble" else 1.0
     return IssueClassifier(members, weights, max_chars=day10.max_chars)
 
@@ -204,7 +204,10 @@ def main(cfg: DictConfig) -> None:
         issues = training_issues(day10, cfg.seed)
         texts = prepare_texts(issues["title"], issues["body"], day10.max_chars)
         folds = stratified_folds(issues["repo"], issues["label"], day10.cv_folds, cfg.seed)
-        minilm = MiniLMClassifier(**vars(day10.minilm), seed=cfg.seed) if "minilm" in day10.models else None
+        minilm = None
+        if "minilm" in day10.models:
+            device = torch_device(cfg.profile.device)
+            minilm = MiniLMClassifier(**vars(day10.minilm), seed=cfg.seed, device=device)
 
         proba = cross_validate(run, day10, issues, texts, folds, minilm)
         reports = score(run, issues, proba)

@@ -63,3 +63,12 @@ def validate_or_exit(cfg: DictConfig, section: str, schema: type):
         return validate(cfg, section, schema)
     except ConfigError as err:
         sys.exit(f"config error: {err}")
+
+
+def torch_device(profile_device: str) -> str:
+    """profile.device -> a torch device name: "auto" takes the GPU when there is one, "cuda" insists on it."""
+    import torch
+
+    if profile_device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("profile.device is cuda but torch sees no GPU: use profile=cpu (or device auto)")
+    return "cuda" if profile_device != "cpu" and torch.cuda.is_available() else "cpu"

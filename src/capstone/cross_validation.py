@@ -36,7 +36,14 @@ def minilm_out_of_fold(minilm: MiniLMClassifier, cache: dict, labels, folds, on_
     """(out-of-fold probabilities, seconds spent). The frozen layers' cache is shared by all folds;
     on_epoch(fold, epoch, loss) sees each fold's training curve."""
     proba, started = np.zeros((len(labels), len(LABELS))), time.perf_counter()
-    for fold, (train, test) in enumerate(tqdm(folds, desc="minilm: cv folds")):
-        minilm.fit_cached(cache, labels, train, on_epoch=lambda e, loss, f=fold: on_epoch and on_epoch(f, e, loss))
+    for fold, (train, test) in enumerate(folds):
+        minilm.fit_cached(
+            cache,
+            labels,
+            train,
+            progress=True,
+            desc=f" (fold {fold + 1}/{len(folds)})",
+            on_epoch=lambda e, loss, f=fold: on_epoch and on_epoch(f, e, loss),
+        )
         proba[test] = minilm.predict_proba_cached(cache, test)
     return proba, time.perf_counter() - started

@@ -83,6 +83,7 @@ class MiniLMClassifier:
         head_lr: float = 2e-3,
         weight_decay: float = 0.01,
         seed: int = 0,
+        device: str = "cpu",
     ):
         tokenizer, model = load_pretrained()
         n_layers = len(model.encoder.layer)
@@ -96,6 +97,15 @@ class MiniLMClassifier:
         self.epochs, self.batch_size, self.lr, self.head_lr = epochs, batch_size, lr, head_lr
         self.weight_decay, self.seed = weight_decay, seed
         self.top: TrainableTop | None = None
+        self.to(device)
+
+    def to(self, device: str) -> "MiniLMClassifier":
+        """Move every layer to `device` ("cpu", "cuda"); move to "cpu" before saving the model."""
+        self.device = device
+        for part in (self.embeddings, self.frozen, self.pretrained_top, self.top):
+            if part is not None:
+                part.to(device)
+        return self
 
     # -- the frozen part: computed once ---------------------------------------------------------------------
     @torch.no_grad()
@@ -104,7 +114,7 @@ class MiniLMClassifier:
         All texts are padded together to the longest one (at most max_length), so batches concatenate."""
         tokens = self.tokenizer(
             list(texts), truncation=True, max_length=self.max_length, padding="longest", return_tensors="pt"
-        )
+        ).to(self.device)
         hidden = []
         for start in tqdm(range(0, len(texts), batch_size), desc="minilm: frozen layers", disable=not progress):
             batch = slice(start, start + batch_size)
@@ -115,14 +125,14 @@ class MiniLMClassifier:
         return {"hidden": torch.cat(hidden), "mask": tokens["attention_mask"]}
 
     # -- the trained part ---------------------------------------------------------------------------------------
-    def fit_cached(self, cache: dict, labels, rows=None, progress: bool = False, on_epoch=None):
+    def fit_cached(self, cache: dict, labels, rows=None, progress: bool = False, on_epoch=None, desc: str = ""):
         """Train a fresh top (from the pretrained weights) on cache rows `rows` (all when None).
         on_epoch(epoch, mean_loss) is called after each epoch (for learning curves)."""
         rows = np.arange(len(cache["mask"])) if rows is None else np.asarray(rows)
-        targets = torch.tensor([LABELS.index(label) for label in np.asarray(labels)[rows]])
+        targets = torch.tensor([LABELS.index(label) for label in np.asarray(labels)[rows]], device=self.device)
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        self.top = TrainableTop(copy.deepcopy(self.pretrained_top), self.hidden_size, len(LABELS))
+        self.top = TrainableTop(copy.deepcopy(self.pretrained_top), self.hidden_size, len(LABELS)).to(self.device)
         optimizer = torch.optim.AdamW(
             [
                 {"params": self.top.layers.parameters(), "lr": self.lr},
@@ -131,7 +141,7 @@ class MiniLMClassifier:
             weight_decay=self.weight_decay,
         )
         steps = self.epochs * int(np.ceil(len(rows) / self.batch_size))
-        bar = tqdm(total=steps, desc="minilm: fine-tuning", disable=not progress)
+        bar = tqdm(total=steps, desc=f"minilm: fine-tuning{desc}", disable=not progress)
         for epoch in range(self.epochs):
             self.top.train()
             order = rng.permutation(len(rows))
@@ -160,7 +170,7 @@ class MiniLMClassifier:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             chunks.append(torch.softmax(self.top(cache["hidden"][batch], cache["mask"][batch]), dim=-1))
-        return torch.cat(chunks).numpy().astype(np.float64)
+        return torch.cat(chunks).cpu().numpy().astype(np.float64)
 
     # -- the plain interface (what the served ensemble calls) ---------------------------------------------------
     def fit(self, texts: list[str], labels, progress: bool = False):
