@@ -12,6 +12,7 @@ per stream, metrics.json (`<stream>.drift_detected`, ...), a drift-score CSV and
 """
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from src.capstone.model import PROBA_COLUMNS
 from src.config import validate_or_exit
 from src.data import verified_path
 from src.monitoring import drift_report, replay
-from src.monitoring.traffic import load_reference, load_traffic
+from src.monitoring.traffic import TrafficError, load_reference, load_traffic
 from src.paths import ROOT
 from src.tracking import StageRun
 from src.visualization import monitoring as figures
@@ -87,11 +88,10 @@ def read_champion(path: Path) -> dict:
 
 
 # -- the two ways of getting traffic ------------------------------------------------------------------------
-def replay_streams(run: StageRun, cfg: MonitoringConfig, seed: int):
+def replay_streams(run: StageRun, cfg: MonitoringConfig, champion: dict, seed: int):
     """(reference, {stream: traffic}): the champion classifies a reference split and three replayed streams."""
     import mlflow
 
-    champion = read_champion(ROOT / cfg.champion_file)
     model = mlflow.pyfunc.load_model(champion["model_uri"])
     issues = load_reference(ROOT / cfg.reference_file)
     if cfg.replay.one_repo not in set(issues["repo"]):
@@ -123,9 +123,8 @@ def replay_streams(run: StageRun, cfg: MonitoringConfig, seed: int):
     return reference, streams
 
 
-def live_traffic(run: StageRun, cfg: MonitoringConfig):
+def live_traffic(run: StageRun, cfg: MonitoringConfig, traffic):
     """(reference, {"live": traffic}): the service's log against every training issue's out-of-fold prediction."""
-    traffic = load_traffic(ROOT / cfg.live_log_dir)
     reference = load_reference(ROOT / cfg.reference_file)
     run.log_metrics({"rows": len(traffic)}, variant="live")
     run.log_metrics({"rows": len(reference)}, variant="reference")
@@ -170,13 +169,19 @@ def report(run: StageRun, reference, streams: dict, cfg: DriftConfig):
 def main(cfg: DictConfig) -> None:
     monitoring = validate_or_exit(cfg, "monitoring", MonitoringConfig)
     live = monitoring.source == "live"
+    # Before any run starts: no traffic yet, or no champion, is a message to the user, not a failed run.
+    try:
+        traffic = load_traffic(ROOT / monitoring.live_log_dir) if live else None
+        champion = None if live else read_champion(ROOT / monitoring.champion_file)
+    except (TrafficError, FileNotFoundError) as error:
+        sys.exit(f"monitor: {error}")
     # live reports go beside the replay's, outside the folders DVC owns
     out_dir = tracking.REPORTS / "monitoring" / ("live" if live else "")
     with StageRun(STAGE, cfg, section="monitoring", out_dir=out_dir) as run:
         if live:
-            reference, streams = live_traffic(run, monitoring)
+            reference, streams = live_traffic(run, monitoring, traffic)
         else:
-            reference, streams = replay_streams(run, monitoring, cfg.seed)
+            reference, streams = replay_streams(run, monitoring, champion, cfg.seed)
         report(run, reference, streams, monitoring.drift)
 
 
