@@ -91,8 +91,16 @@ def read_champion(path: Path) -> dict:
 def replay_streams(run: StageRun, cfg: MonitoringConfig, champion: dict, seed: int):
     """(reference, {stream: traffic}): the champion classifies a reference split and three replayed streams."""
     import mlflow
+    from mlflow.exceptions import MlflowException
 
-    model = mlflow.pyfunc.load_model(champion["model_uri"])
+    try:
+        model = mlflow.pyfunc.load_model(champion["model_uri"])
+    except MlflowException as error:
+        raise RuntimeError(
+            f"can't load the champion {champion['model_uri']} named in {cfg.champion_file} from the tracking store "
+            f"{tracking.tracking_uri()} ({str(error).splitlines()[0]}). Train it into this store first: "
+            "`dvc repro day10_capstone` with the same MLFLOW_TRACKING_URI."
+        ) from error
     issues = load_reference(ROOT / cfg.reference_file)
     if cfg.replay.one_repo not in set(issues["repo"]):
         raise ValueError(
