@@ -20,7 +20,7 @@ QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory'
 
 UI_PORT ?= 5000
 
-.PHONY: help install params repro test lint format ui ui-stop sweep bench clean clean-all
+.PHONY: help install params repro test lint format ui ui-stop sweep bench monitor clean clean-all
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per
 bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
 	$(BIN)/python -m src.core.matmul_benchmark
 	$(BIN)/python -m src.ml.classical.benchmark
+
+SERVING_LOG_DIR ?= logs/serving
+
+monitor: install  ## Evidently drift + quality report on the live service log (SERVING_LOG_DIR=logs/serving) into reports/monitoring/live
+	$(BIN)/python -m pipelines.monitor monitoring.source=live monitoring.live_log_dir=$(SERVING_LOG_DIR)
+	@echo "Open reports/monitoring/live/html/live_drift.html (and live_quality.html when feedback was logged)"
 
 clean:  ## remove caches, sweep outputs and rendered plots (keeps .venv, mlflow.db and DVC outputs)
 	rm -rf .pytest_cache .ruff_cache multirun outputs dvc_plots .mlflow-ui.log
