@@ -160,10 +160,10 @@ def main(argv=None) -> int:
             port = free_port()
             command, extra_env, ready_path = server_command(server, bento["bento_tag"], port)
             print(f"{server}: {' '.join(command)}")
-            with (
-                open(Path(tmp) / f"{server}.log", "wb") as log,
-                running_server(command, port, ready_path, {**env, **extra_env}, log, cfg.server_start_timeout_s) as url,
-            ):
+            log = Path(tmp) / f"{server}.log"
+            with running_server(
+                command, port, ready_path, {**env, **extra_env}, log, cfg.server_start_timeout_s
+            ) as url:
                 results[server] = measure_server(url, issues, cfg)
 
     report = {

@@ -56,14 +56,16 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def running_server(command: list[str], port: int, ready_path: str, env: dict, log_file, timeout: float = 120.0):
-    """Run `command` (which must listen on 127.0.0.1:`port`), yield its base URL once `ready_path` answers."""
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-    )
+def running_server(command: list[str], port: int, ready_path: str, env: dict, log_path, timeout: float = 120.0):
+    """Run `command` (which must listen on 127.0.0.1:`port`; output into `log_path`), yield its base URL once
+    `ready_path` answers."""
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url + ready_path, process, timeout)
-        yield url
-    finally:
-        stop(process)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_until_ready(url + ready_path, process, timeout)
+            yield url
+        finally:
+            stop(process)
