@@ -79,7 +79,7 @@ serve: install  ## serve the packaged issue classifier on 127.0.0.1:$(SERVE_PORT
 	ISSUE_CLASSIFIER_LOG_DIR=$(abspath logs/serving) $(BIN)/bentoml serve issue-classifier-service:latest \
 		--host 127.0.0.1 --port $(SERVE_PORT)
 
-loadtest: install  ## load test on 127.0.0.1: BentoML batched/unbatched vs plain FastAPI, into reports/bench/serving.json
+loadtest: install  ## BentoML batched/unbatched vs plain FastAPI on 127.0.0.1, into reports/bench/serving.json
 	$(BIN)/python -m src.production.loadtest
 
 clean:  ## remove caches, sweep outputs and rendered plots (keeps .venv, mlflow.db and DVC outputs)
