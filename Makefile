@@ -12,6 +12,8 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 export DVC_NO_ANALYTICS := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# The BentoML store is project-local (src/paths.py says the same), so `make serve` finds what the package stage built.
+export BENTOML_HOME := $(abspath .bentoml)
 
 # DVC runs stage commands through the shell: `python` there must be the venv's.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -19,8 +21,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
 UI_PORT ?= 5000
+SERVE_PORT ?= 3000
 
-.PHONY: help install params repro test lint format ui ui-stop sweep bench monitor clean clean-all
+.PHONY: help install params repro test lint format ui ui-stop sweep bench serve loadtest monitor clean clean-all
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +80,14 @@ SERVING_LOG_DIR ?= logs/serving
 monitor: install  ## Evidently drift + quality report on the live service log (SERVING_LOG_DIR=logs/serving) into reports/monitoring/live
 	$(BIN)/python -m pipelines.monitor monitoring.source=live monitoring.live_log_dir=$(SERVING_LOG_DIR)
 	@echo "Open reports/monitoring/live/html/live_drift.html (and live_quality.html when feedback was logged)"
+
+serve: install  ## serve the packaged issue classifier on 127.0.0.1:$(SERVE_PORT) (Ctrl-C stops it)
+	@test -f reports/package/bento.json || { echo "no Bento yet: run make repro (or dvc repro package) first"; exit 1; }
+	ISSUE_CLASSIFIER_LOG_DIR=$(abspath logs/serving) $(BIN)/bentoml serve issue-classifier-service:latest \
+		--host 127.0.0.1 --port $(SERVE_PORT)
+
+loadtest: install  ## BentoML batched/unbatched vs plain FastAPI on 127.0.0.1, into reports/bench/serving.json
+	$(BIN)/python -m src.production.loadtest
 
 clean:  ## remove caches, sweep outputs and rendered plots (keeps .venv, mlflow.db and DVC outputs)
 	rm -rf .pytest_cache .ruff_cache multirun outputs dvc_plots .mlflow-ui.log

@@ -1,0 +1,100 @@
+"""The packaged service over real HTTP: `python -m pipelines.package` on the tiny champion, then `bentoml serve`
+of the Bento it built, on a free 127.0.0.1 port. Good requests, every bad input, a burst, auth on and off."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from src.capstone.prediction_log import read_prediction_log
+from tests.serving.conftest import serve_bento
+
+pytestmark = pytest.mark.slow
+API_KEY = "test-key-5f2b9c0e-not-a-real-secret"
+
+
+def post(url, path, payload=None, data=None, headers=None):
+    response = requests.post(f"{url}{path}", json=payload, data=data, headers=headers, timeout=60)
+    return response.status_code, response.json()
+
+
+def check_package_stage(packaged):
+    bento = packaged["bento"]
+    assert bento["registry_version"] == packaged["version"]
+    assert bento["bento_tag"].startswith("issue-classifier-service:")
+    assert bento["model_tag"].startswith("issue-classifier:")
+    assert bento["bento_bytes"] > 0 and bento["model_bytes"] > bento["bento_bytes"]  # the model is the bulk
+    metrics = json.loads((packaged["reports"] / "metrics.json").read_text())
+    assert metrics["bento"]["registry_version"] == float(packaged["version"])
+
+
+def check_good_requests(url, issue_sample, version):
+    status, single = post(url, "/classify", {"title": "App crashes on start", "body": "Traceback (most recent call)"})
+    assert status == 200, single
+    assert single["label"] in single["probabilities"] and single["model_version"] == version
+    assert abs(sum(single["probabilities"].values()) - 1) < 1e-6
+    issues = issue_sample[["title", "body"]].head(5).to_dict("records")
+    status, batch = post(url, "/classify_batch", {"issues": issues})
+    assert status == 200 and len(batch["predictions"]) == 5
+    one_by_one = [post(url, "/classify", issue)[1] for issue in issues]
+    assert [p["label"] for p in batch["predictions"]] == [p["label"] for p in one_by_one]  # same model, same answer
+
+
+def check_bad_requests(url):
+    bad = [
+        ({"title": "", "body": "   "}, "title and body are both empty"),
+        ({"title": 12, "body": "x"}, "title must be a string"),
+        ({"title": "x" * 65537}, "over the limit of 65536 bytes"),
+    ]
+    for payload, message in bad:
+        status, answer = post(url, "/classify", payload)
+        assert status == 422 and message in answer["error"], (payload, answer)
+    status, answer = post(url, "/classify_batch", {"issues": [{"title": "ok"}, {"body": None}]})
+    assert status == 422 and "issues[1]: title and body are both empty" in answer["error"]
+    status, answer = post(url, "/classify", data='{"title": "unclosed', headers={"Content-Type": "application/json"})
+    assert status == 400 and "Invalid JSON" in json.dumps(answer)
+    huge = requests.post(f"{url}/classify_batch", data=b"x" * (64 * 65536 * 2 + 1), timeout=60)
+    assert huge.status_code == 413  # refused before the body is parsed
+
+
+def test_package_stage_then_the_served_bento_answers_refuses_bad_input_and_survives_a_burst(packaged, issue_sample):
+    check_package_stage(packaged)  # (one test: packaging and serving the tiny champion costs ~30 s)
+    server, log_path = serve_bento(packaged)
+    with server as url:
+        check_good_requests(url, issue_sample, packaged["version"])
+        check_bad_requests(url)
+
+        texts = issue_sample[["title", "body"]].to_dict("records")  # 120 issues from 32 concurrent clients
+        with ThreadPoolExecutor(32) as pool:
+            answers = list(pool.map(lambda issue: post(url, "/classify", issue), texts))
+        assert [status for status, _ in answers] == [200] * len(texts)
+
+        for path in ("/healthz", "/readyz", "/livez"):
+            assert requests.get(f"{url}{path}", timeout=10).status_code == 200  # still healthy after all that
+        metrics = requests.get(f"{url}/metrics", timeout=10).text
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("issue_classifier_predictions_total{")
+        )
+    logged = read_prediction_log(packaged["env"]["ISSUE_CLASSIFIER_LOG_DIR"])
+    expected = 1 + 5 + 5 + len(texts)  # single, batch, one-by-one, burst; refused requests are not predictions
+    assert counted == expected and len(logged) == expected
+    assert {"timestamp", "request_id", "model_version", "title", "body", "label", "proba_bug"} <= set(logged.columns)
+    assert "status=500" not in log_path.read_text(errors="replace")  # no request failed inside the server
+
+
+def test_api_key_is_required_when_set_and_never_logged(packaged):
+    server, log_path = serve_bento(packaged, {"ISSUE_CLASSIFIER_API_KEY": API_KEY})
+    issue = {"title": "Add a dark mode", "body": "It would be nice"}
+    with server as url:
+        assert post(url, "/classify", issue)[0] == 401
+        status, answer = post(url, "/classify", issue, headers={"Authorization": "Bearer wrong"})
+        assert status == 401 and "ISSUE_CLASSIFIER_API_KEY" in answer["error"] and API_KEY not in json.dumps(answer)
+        assert post(url, "/classify", issue, headers={"Authorization": f"Bearer {API_KEY}"})[0] == 200
+        assert requests.get(f"{url}/healthz", timeout=10).status_code == 200  # probes need no key
+    assert API_KEY not in log_path.read_text(errors="replace")
+    log_folder = packaged["env"]["ISSUE_CLASSIFIER_LOG_DIR"]
+    assert all(API_KEY not in path.read_text() for path in Path(log_folder).iterdir())
