@@ -1,6 +1,8 @@
 """Shared fixtures: every test that records runs gets its own MLflow store and reports folder."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -32,3 +34,18 @@ def smoke_config():
             return compose("config", ["profile=smoke", *overrides])
 
     return make
+
+
+def run_stage(stage: str, *args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -m pipelines.<stage> *args` in a fresh process from the project root, as a user would run it;
+    the environment is this test's (its tracking store) plus `env`."""
+    from src.paths import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-m", f"pipelines.{stage}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

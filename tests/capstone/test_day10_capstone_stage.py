@@ -1,9 +1,6 @@
 """The capstone's training stage end to end under profile=smoke: scores, registry, gate, reference, errors."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -13,7 +10,7 @@ import pipelines.day10_capstone as day10
 from src.capstone import registry
 from src.capstone.data import LABELS
 from src.config import ConfigError, validate
-from src.paths import ROOT
+from tests.conftest import run_stage
 
 
 @pytest.mark.slow
@@ -68,14 +65,7 @@ def test_bad_config_is_rejected_with_the_reason(smoke_config, override, message)
 
 
 def test_the_stage_exits_on_a_bad_config_before_any_work(tracking_store):
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.day10_capstone", "profile=smoke", "day10.cv_folds=1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-    )
+    result = run_stage("day10_capstone", "profile=smoke", "day10.cv_folds=1", timeout=120)
     assert result.returncode == 1
     assert "cv_folds must be >= 2, got 1" in result.stderr
     assert MlflowClient(tracking_store).get_experiment_by_name("day10-capstone") is None

@@ -1,15 +1,12 @@
 """Day 1 end to end under profile=smoke: what it records, how it fails, how it sweeps."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 import pipelines.day01_math as day01
-from src.paths import ROOT
+from tests.conftest import run_stage
 
 
 def _runs(uri):
@@ -61,19 +58,8 @@ def test_a_crash_mid_stage_marks_the_run_failed_and_writes_no_metrics(
     assert runs and all(r.info.status == "FAILED" for r in runs)
 
 
-def _run_stage(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.day01_math", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
-
-
 def test_bad_config_value_fails_at_start_naming_the_key(tracking_store):
-    result = _run_stage("profile=smoke", "day01.matmul.repeats=abc")
+    result = run_stage("day01_math", "profile=smoke", "day01.matmul.repeats=abc")
     assert result.returncode == 1
     assert "config error: bad config key 'day01.matmul.repeats'" in result.stderr
     _, runs = _runs(tracking_store)
@@ -83,8 +69,8 @@ def test_bad_config_value_fails_at_start_naming_the_key(tracking_store):
 @pytest.mark.slow
 def test_hydra_multirun_logs_one_run_per_combination(tracking_store, tmp_path):
     sweep_dir = tmp_path / "sweep"
-    result = _run_stage(
-        "--multirun", "profile=smoke", "day01.least_squares.n_steps=5,9", f"hydra.sweep.dir={sweep_dir}"
+    result = run_stage(
+        "day01_math", "--multirun", "profile=smoke", "day01.least_squares.n_steps=5,9", f"hydra.sweep.dir={sweep_dir}"
     )
     assert result.returncode == 0, result.stderr[-2000:]
     _, runs = _runs(tracking_store)

@@ -1,14 +1,11 @@
 """Day 3 end to end under profile=smoke: side-by-side runs in MLflow, metrics, plots, figures, config errors."""
 
 import json
-import os
-import subprocess
-import sys
 
 from mlflow.tracking import MlflowClient
 
 import pipelines.day03_classical_ml as day03
-from src.paths import ROOT
+from tests.conftest import run_stage
 
 MODELS = ("decision_tree", "random_forest", "svm", "gaussian_nb", "multinomial_nb")
 
@@ -48,13 +45,6 @@ def test_smoke_stage_records_side_by_side_runs_metrics_and_figures(tracking_stor
 
 
 def test_bad_config_value_fails_at_start_naming_the_key(tracking_store):
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.day03_classical_ml", "profile=smoke", "day03.datasets=[iris,mnist]"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=300,
-    )
+    result = run_stage("day03_classical_ml", "profile=smoke", "day03.datasets=[iris,mnist]")
     assert result.returncode == 1
     assert "config error: bad value in config section 'day03'" in result.stderr and "mnist" in result.stderr

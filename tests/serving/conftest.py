@@ -3,15 +3,14 @@ stage, and a helper that serves it with `bentoml serve` on a free 127.0.0.1 port
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from src.paths import ROOT
 from src.production.server_process import free_port, running_server
 from tests.capstone.conftest import issue_sample, tiny_champion  # noqa: F401  (the capstone's shared fixtures)
+from tests.conftest import run_stage
 
 BENTOML = str(Path(sys.executable).parent / "bentoml")
 
@@ -27,14 +26,7 @@ def packaged(tiny_champion, tracking_store, tmp_path):  # noqa: F811
     champion.write_text(json.dumps({"model_uri": model_uri, "version": version, "metric": 0.5, "promoted": True}))
     env = {**os.environ, "BENTOML_HOME": str(tmp_path / "bentoml"), "ISSUE_CLASSIFIER_LOG_DIR": str(tmp_path / "log")}
     env.pop("ISSUE_CLASSIFIER_API_KEY", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.package", "profile=smoke"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_stage("package", "profile=smoke", env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     bento = json.loads((reports / "package" / "bento.json").read_text())
     return {"env": env, "reports": reports / "package", "bento": bento, "version": str(version), "tmp": tmp_path}
