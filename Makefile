@@ -49,12 +49,14 @@ repro: install params  ## run the whole DVC pipeline on the embedded data (only 
 
 test: install  ## lint, then the test suite (unit tests, smoke stages, DVC and MLflow end to end)
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 	@# pytest exits 5 when it collects no test: say so loudly rather than fail or pass silently
 	$(BIN)/python -m pytest || { rc=$$?; [ $$rc -eq 5 ] && echo "WARNING: pytest collected no tests"; exit $$rc; }
 
-lint: install  ## ruff: lint and formatting check
+lint: install  ## ruff: lint and formatting check; hadolint: the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 format: install  ## ruff: fix what can be fixed, format everything
 	$(BIN)/ruff check --fix .
