@@ -26,6 +26,7 @@ Notation below: g the gradient, t the step count (from 1), lr the learning rate.
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -75,7 +76,7 @@ def _check_params(params) -> list[np.ndarray]:
     return params
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: holds the parameter arrays and lr, checks gradients, counts steps.
 
     A subclass implements `_update(i, p, g)`, which changes parameter array `p` (index i) in place."""
@@ -100,8 +101,9 @@ class Optimizer:
         for i, (p, g) in enumerate(zip(self.params, checked, strict=True)):
             self._update(i, p, g)
 
+    @abstractmethod
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        raise NotImplementedError
+        """Update params[i] (p) in place from its gradient g: each optimizer's rule."""
 
     def _add_l2_penalty(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The gradient of loss + (weight_decay / 2) ||p||^2: g + weight_decay * p (a new array, never the caller's)."""
@@ -352,7 +354,7 @@ def make_optimizer(name: str, params, lr: float, **hyperparameters) -> Optimizer
 
 
 # -- learning-rate schedules: call .step() once per epoch (or per step), they set optimizer.lr -------------
-class LRScheduler:
+class LRScheduler(ABC):
     """Sets optimizer.lr = lr_at(epoch) on each step(); epoch 0 is the optimizer's initial lr."""
 
     def __init__(self, optimizer: Optimizer):
@@ -360,8 +362,9 @@ class LRScheduler:
         self.base_lr = optimizer.lr
         self.epoch = 0
 
+    @abstractmethod
     def lr_at(self, epoch: int) -> float:
-        raise NotImplementedError
+        """The learning rate after `epoch` steps: each schedule's formula."""
 
     def step(self) -> float:
         self.epoch += 1
