@@ -32,10 +32,12 @@ def tfidf_out_of_fold(texts, labels, folds, params: dict) -> tuple[np.ndarray, f
     return proba, time.perf_counter() - started
 
 
-def minilm_out_of_fold(minilm: MiniLMClassifier, cache: dict, labels, folds, on_epoch=None):
-    """(out-of-fold probabilities, seconds spent). The frozen layers' cache is shared by all folds;
-    on_epoch(fold, epoch, loss) sees each fold's training curve."""
-    proba, started = np.zeros((len(labels), len(LABELS))), time.perf_counter()
+def minilm_out_of_fold(minilm: MiniLMClassifier, texts, labels, folds, on_epoch=None):
+    """(out-of-fold probabilities, seconds spent, the frozen pass included). The frozen layers run once and
+    their cache is shared by all folds; on_epoch(fold, epoch, loss) sees each fold's training curve."""
+    started = time.perf_counter()
+    cache = minilm.encode(texts, progress=True)
+    proba = np.zeros((len(labels), len(LABELS)))
     for fold, (train, test) in enumerate(folds):
         minilm.fit_cached(
             cache,
