@@ -7,6 +7,8 @@ At each time step t, with input x_t, previous hidden state h and cell state c (g
     c_t = f * c + i * g      the cell keeps what the forget gate lets through and adds what the input gate admits
     h_t = o * tanh(c_t)
 where every (...) is x_t @ W_ih + h @ W_hh + b, sliced into four blocks of `hidden_size` columns.
+(Projecting all time steps' inputs in one product before the loop would be one big matmul instead of T small
+ones, but slicing that result per step makes each step's backward allocate a gradient of the whole sequence.)
 The additive cell update is why an LSTM learns long dependencies where a plain RNN cannot: dc_t/dc_{t-1} = f,
 a gate the network can hold near 1, instead of a product of weight matrices and tanh' factors that vanishes.
 """
@@ -52,13 +54,11 @@ class LSTM(Layer):
         if x.ndim != 3 or features != self.config["input_size"]:
             raise ValueError(f"LSTM expects (batch, time, {self.config['input_size']}), got shape {x.shape}")
         hidden = self.config["hidden_size"]
-        # The input's share of every gate at every step in one matrix product, outside the sequential loop.
-        x_gates = (x.reshape(n * steps, features) @ self.weight_ih + self.bias).reshape(n, steps, 4 * hidden)
         h = Tensor(np.zeros((n, hidden), dtype=x.dtype))
         c = Tensor(np.zeros((n, hidden), dtype=x.dtype))
         outputs = []
         for t in range(steps):
-            gates = x_gates[:, t] + h @ self.weight_hh
+            gates = x[:, t] @ self.weight_ih + h @ self.weight_hh + self.bias
             i = sigmoid(gates[:, :hidden])
             f = sigmoid(gates[:, hidden : 2 * hidden])
             g = tanh(gates[:, 2 * hidden : 3 * hidden])
