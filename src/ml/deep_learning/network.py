@@ -118,6 +118,9 @@ class NeuralNetwork:
             X_val = y_val = None
 
         params = self.parameters()
+        # what early stopping snapshots: the parameters and the buffers (BatchNorm's running statistics), which
+        # evaluation uses too; every one of these arrays is updated in place, so it can be restored in place
+        state = [p.data for p in params] + [b for layer in self.layers for b in layer.buffers().values()]
         self.optimizer = make_optimizer(optimizer, [p.data for p in params], lr=lr, **optimizer_args)
         scheduler = CosineAnnealingLR(self.optimizer, t_max=epochs) if cosine_schedule else None
         history = {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "images_per_second")}
@@ -139,7 +142,7 @@ class NeuralNetwork:
                 self.save(checkpoint)
             if early_stopping_patience is not None and X_val is not None:
                 if logs["val_loss"] < best_loss:
-                    best_loss, best_weights, stale_epochs = logs["val_loss"], [p.data.copy() for p in params], 0
+                    best_loss, best_weights, stale_epochs = logs["val_loss"], [a.copy() for a in state], 0
                 else:
                     stale_epochs += 1
                     if stale_epochs >= early_stopping_patience:
@@ -147,8 +150,8 @@ class NeuralNetwork:
                             print(f"early stopping: no better validation loss for {stale_epochs} epochs")
                         break
         if best_weights is not None:
-            for p, best in zip(params, best_weights, strict=True):
-                np.copyto(p.data, best)  # in place: the optimizer holds references to these arrays
+            for current, best in zip(state, best_weights, strict=True):
+                np.copyto(current, best)  # in place: the optimizer holds references to these arrays
         return {k: v for k, v in history.items() if v}
 
     def _train_one_epoch(self, X, y, batch_size, augment, rng, epoch, epochs, verbose):
