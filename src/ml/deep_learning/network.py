@@ -13,6 +13,7 @@ from `param.grad`, which backward() filled.
 
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -244,17 +245,24 @@ class NeuralNetwork:
             with np.load(path) as saved:
                 arrays = dict(saved)
             spec = json.loads(str(arrays.pop("architecture")))
-        except (OSError, ValueError, KeyError) as error:
-            raise ValueError(f"{path} is not a model saved by NeuralNetwork.save ({error})") from error
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+            # TypeError: a plain .npy file loads as one array, not an archive; BadZipFile: a truncated archive
+            raise ValueError(f"{path} is not a model saved by NeuralNetwork.save ({error!r})") from error
         unknown = [entry["type"] for entry in spec if entry["type"] not in LAYER_TYPES]
         if unknown:
             raise ValueError(f"{path} uses unknown layer types {unknown}; known: {sorted(LAYER_TYPES)}")
         model = cls([LAYER_TYPES[entry["type"]](**entry["config"]) for entry in spec])
         for i, layer in enumerate(model.layers):
-            for j, p in enumerate(layer.parameters()):
-                np.copyto(p.data, arrays[f"layer{i}.param{j}"])
-            for name, buffer in layer.buffers().items():
-                np.copyto(buffer, arrays[f"layer{i}.{name}"])
+            targets = {f"layer{i}.param{j}": p.data for j, p in enumerate(layer.parameters())}
+            targets |= {f"layer{i}.{name}": buffer for name, buffer in layer.buffers().items()}
+            for key, target in targets.items():
+                found = arrays[key].shape if key in arrays else None
+                if found != target.shape:  # checked: np.copyto would broadcast a (1, n) array silently
+                    raise ValueError(
+                        f"{path} does not hold the weights its architecture needs: {key} should have shape "
+                        f"{target.shape}, found {found or 'nothing'}"
+                    )
+                np.copyto(target, arrays[key])
         return model
 
     def __repr__(self):
