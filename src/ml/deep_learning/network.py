@@ -107,11 +107,11 @@ class NeuralNetwork:
         if epochs < 1 or batch_size < 1:
             raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
         rng = np.random.default_rng(seed)
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
         if validation_data is not None:
             X_val, y_val = self._check_data(*validation_data)
         elif validation_split > 0:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
             order = rng.permutation(len(X))
             n_val = max(1, int(len(X) * validation_split))
             X, y, X_val, y_val = X[order[n_val:]], y[order[n_val:]], X[order[:n_val]], y[order[:n_val]]
