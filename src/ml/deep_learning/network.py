@@ -13,6 +13,7 @@ from `param.grad`, which backward() filled.
 
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,11 +107,11 @@ class NeuralNetwork:
         if epochs < 1 or batch_size < 1:
             raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
         rng = np.random.default_rng(seed)
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
         if validation_data is not None:
             X_val, y_val = self._check_data(*validation_data)
         elif validation_split > 0:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must lie in [0, 1), got {validation_split}")
             order = rng.permutation(len(X))
             n_val = max(1, int(len(X) * validation_split))
             X, y, X_val, y_val = X[order[n_val:]], y[order[n_val:]], X[order[:n_val]], y[order[:n_val]]
@@ -118,6 +119,9 @@ class NeuralNetwork:
             X_val = y_val = None
 
         params = self.parameters()
+        # what early stopping snapshots: the parameters and the buffers (BatchNorm's running statistics), which
+        # evaluation uses too; every one of these arrays is updated in place, so it can be restored in place
+        state = [p.data for p in params] + [b for layer in self.layers for b in layer.buffers().values()]
         self.optimizer = make_optimizer(optimizer, [p.data for p in params], lr=lr, **optimizer_args)
         scheduler = CosineAnnealingLR(self.optimizer, t_max=epochs) if cosine_schedule else None
         history = {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "images_per_second")}
@@ -139,7 +143,7 @@ class NeuralNetwork:
                 self.save(checkpoint)
             if early_stopping_patience is not None and X_val is not None:
                 if logs["val_loss"] < best_loss:
-                    best_loss, best_weights, stale_epochs = logs["val_loss"], [p.data.copy() for p in params], 0
+                    best_loss, best_weights, stale_epochs = logs["val_loss"], [a.copy() for a in state], 0
                 else:
                     stale_epochs += 1
                     if stale_epochs >= early_stopping_patience:
@@ -147,8 +151,8 @@ class NeuralNetwork:
                             print(f"early stopping: no better validation loss for {stale_epochs} epochs")
                         break
         if best_weights is not None:
-            for p, best in zip(params, best_weights, strict=True):
-                np.copyto(p.data, best)  # in place: the optimizer holds references to these arrays
+            for current, best in zip(state, best_weights, strict=True):
+                np.copyto(current, best)  # in place: the optimizer holds references to these arrays
         return {k: v for k, v in history.items() if v}
 
     def _train_one_epoch(self, X, y, batch_size, augment, rng, epoch, epochs, verbose):
@@ -241,17 +245,24 @@ class NeuralNetwork:
             with np.load(path) as saved:
                 arrays = dict(saved)
             spec = json.loads(str(arrays.pop("architecture")))
-        except (OSError, ValueError, KeyError) as error:
-            raise ValueError(f"{path} is not a model saved by NeuralNetwork.save ({error})") from error
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+            # TypeError: a plain .npy file loads as one array, not an archive; BadZipFile: a truncated archive
+            raise ValueError(f"{path} is not a model saved by NeuralNetwork.save ({error!r})") from error
         unknown = [entry["type"] for entry in spec if entry["type"] not in LAYER_TYPES]
         if unknown:
             raise ValueError(f"{path} uses unknown layer types {unknown}; known: {sorted(LAYER_TYPES)}")
         model = cls([LAYER_TYPES[entry["type"]](**entry["config"]) for entry in spec])
         for i, layer in enumerate(model.layers):
-            for j, p in enumerate(layer.parameters()):
-                np.copyto(p.data, arrays[f"layer{i}.param{j}"])
-            for name, buffer in layer.buffers().items():
-                np.copyto(buffer, arrays[f"layer{i}.{name}"])
+            targets = {f"layer{i}.param{j}": p.data for j, p in enumerate(layer.parameters())}
+            targets |= {f"layer{i}.{name}": buffer for name, buffer in layer.buffers().items()}
+            for key, target in targets.items():
+                found = arrays[key].shape if key in arrays else None
+                if found != target.shape:  # checked: np.copyto would broadcast a (1, n) array silently
+                    raise ValueError(
+                        f"{path} does not hold the weights its architecture needs: {key} should have shape "
+                        f"{target.shape}, found {found or 'nothing'}"
+                    )
+                np.copyto(target, arrays[key])
         return model
 
     def __repr__(self):
