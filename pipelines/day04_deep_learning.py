@@ -296,10 +296,12 @@ def record_gradient_flow(run: StageRun, cfg: GradientFlowConfig, data, seed: int
     for r in rows:
         by_setting.setdefault(slug(r["setting"]), []).append(r["grad_norm"])
     layers = range(1, len(next(iter(by_setting.values()))) + 1)
-    run.write_plot_data("gradient_norms_at_init", [{"layer": i, **{k: v[i - 1] for k, v in by_setting.items()}}
-                                                   for i in layers])
-    run.log_metrics({f"grad_norm_first_over_last_{k}": v[0] / v[-1] for k, v in by_setting.items()},
-                    variant="gradient_flow")
+    run.write_plot_data(
+        "gradient_norms_at_init", [{"layer": i, **{k: v[i - 1] for k, v in by_setting.items()}} for i in layers]
+    )
+    run.log_metrics(
+        {f"grad_norm_first_over_last_{k}": v[0] / v[-1] for k, v in by_setting.items()}, variant="gradient_flow"
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
