@@ -76,6 +76,7 @@ sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per
 bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
 	$(BIN)/python -m src.core.matmul_benchmark
 	$(BIN)/python -m src.ml.classical.benchmark
+	$(BIN)/python -m src.ml.deep_learning.benchmark
 
 SERVING_LOG_DIR ?= logs/serving
 
