@@ -8,6 +8,8 @@ Every layer records the arguments it was built with in `self.config`, which is w
 next to the weights so that `load` can rebuild the same architecture.
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from src.ml.deep_learning import activations
@@ -16,7 +18,9 @@ from src.ml.deep_learning.initializers import get_initializer
 from src.ml.deep_learning.tensor import Tensor
 
 
-class Layer:
+class Layer(ABC):
+    """A building block of a NeuralNetwork: parameters, a forward pass, and the config to rebuild it."""
+
     def __init__(self, **config):
         self.config = config
         self.training = True
@@ -24,8 +28,9 @@ class Layer:
     def __call__(self, x: Tensor) -> Tensor:
         return self.forward(x)
 
+    @abstractmethod
     def forward(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
+        """The layer's output, computed with Tensor operations (so backward comes from the engine)."""
 
     def parameters(self) -> list[Tensor]:
         """Trainable tensors, in the order they were created."""
