@@ -98,3 +98,14 @@ def test_api_key_is_required_when_set_and_never_logged(packaged):
     assert API_KEY not in log_path.read_text(errors="replace")
     log_folder = packaged["env"]["ISSUE_CLASSIFIER_LOG_DIR"]
     assert all(API_KEY not in path.read_text() for path in Path(log_folder).iterdir())
+
+
+def test_only_a_dropped_model_connection_is_retried():
+    import aiohttp
+
+    from src.production.issue_classifier_api import dropped_connection
+
+    assert dropped_connection(aiohttp.ServerDisconnectedError())
+    assert dropped_connection(RuntimeError("Connection closed."))  # aiohttp, when it drops mid-answer
+    assert not dropped_connection(RuntimeError("the model raised"))
+    assert not dropped_connection(ValueError("Connection closed."))
