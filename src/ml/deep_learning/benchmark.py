@@ -23,7 +23,6 @@ from src.core.optimization import Adam
 from src.data.mnist import as_float, load_mnist
 from src.ml.deep_learning import architectures
 from src.ml.deep_learning.layers import Conv2D, Dense
-from src.ml.deep_learning.losses import softmax_cross_entropy
 from src.ml.deep_learning.tensor import Tensor
 from src.paths import PARAMS_FILE, REPORTS
 
@@ -80,13 +79,9 @@ def training_throughput(cnn: dict, images: np.ndarray, labels: np.ndarray, batch
     best of n_rounds alternating rounds; one warm-up batch each is not timed."""
     batches = [(images[i : i + batch_size], labels[i : i + batch_size]) for i in range(0, len(images), batch_size)]
     scratch = architectures.cnn(cnn["channels"], cnn["dense"], cnn["dropout"])
-    params = scratch.parameters()
-    optimizer = Adam([p.data for p in params], lr=cnn["lr"])
-
-    def scratch_step(X, y):
-        scratch.zero_grad()
-        softmax_cross_entropy(scratch(X), y).backward()
-        optimizer.step([p.grad for p in params])
+    scratch.train()
+    scratch.optimizer = Adam([p.data for p in scratch.parameters()], lr=cnn["lr"])
+    scratch_step = scratch.train_step
 
     reference = architectures.torch_cnn(cnn["channels"], cnn["dense"], cnn["dropout"])
     torch_optimizer = torch.optim.Adam(reference.parameters(), lr=cnn["lr"])

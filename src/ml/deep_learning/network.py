@@ -155,10 +155,19 @@ class NeuralNetwork:
                 np.copyto(current, best)  # in place: the optimizer holds references to these arrays
         return {k: v for k, v in history.items() if v}
 
+    def train_step(self, X_batch: np.ndarray, y_batch: np.ndarray) -> tuple[Tensor, Tensor]:
+        """One optimisation step on one batch with self.optimizer: forward, loss, backward, update.
+        Returns (loss, logits)."""
+        logits = self(X_batch)
+        loss = softmax_cross_entropy(logits, y_batch)
+        self.zero_grad()
+        loss.backward()
+        self.optimizer.step([p.grad for p in self.parameters()])
+        return loss, logits
+
     def _train_one_epoch(self, X, y, batch_size, augment, rng, epoch, epochs, verbose):
         self.train()
         order = rng.permutation(len(X))
-        params = self.parameters()
         total_loss = correct = 0.0
         started = time.perf_counter()
         batches = range(0, len(X), batch_size)
@@ -166,11 +175,7 @@ class NeuralNetwork:
         for start in bar:
             index = order[start : start + batch_size]
             X_batch = augment(X[index], rng) if augment else X[index]
-            logits = self(X_batch)
-            loss = softmax_cross_entropy(logits, y[index])
-            self.zero_grad()
-            loss.backward()
-            self.optimizer.step([p.grad for p in params])
+            loss, logits = self.train_step(X_batch, y[index])
             total_loss += loss.item() * len(index)
             correct += (logits.data.argmax(axis=1) == y[index]).sum()
             bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
