@@ -126,7 +126,7 @@ def run_comparison(run: StageRun, cfg: Day03Config, seed: int):
             run.log_metrics(metrics, variant=variant)
             tags = {"model": model, "dataset": dataset, "implementation": implementation}
             for key, value in tags.items():
-                run.client.set_tag(run.variant_run(variant), key, value)
+                run._client.set_tag(run.variant_run(variant), key, value)
             rows.append(
                 {**tags, **{k: metrics[k] for k in ("cv_accuracy", "cv_macro_f1", "fit_seconds", "predict_seconds")}}
             )

@@ -168,7 +168,7 @@ def train_scratch(run, variant, model, data, settings, channels=False, augment=N
     )
     X_test, y_test = images(data["test"], channels)
     result = record(run, variant, history, model.evaluate(X_test, y_test), model.predict_proba(X_test))
-    run.client.log_artifact(run.variant_run(variant), str(run.out_dir / "models" / f"{variant}.npz"), "model")
+    run._client.log_artifact(run.variant_run(variant), str(run.out_dir / "models" / f"{variant}.npz"), "model")
     return result
 
 
@@ -194,7 +194,7 @@ def train_torch_cnn(run, cfg: CNNConfig, data, augment, seed) -> tuple[dict, tor
     result = record(run, "torch_cnn", history, test, torch_training.predict_proba(model, X_test))
     path = run.out_dir / "models" / "torch_cnn.pt"
     torch.save(model.state_dict(), path)
-    run.client.log_artifact(run.variant_run("torch_cnn"), str(path), "model")
+    run._client.log_artifact(run.variant_run("torch_cnn"), str(path), "model")
     return result, model
 
 

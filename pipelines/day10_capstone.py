@@ -164,8 +164,8 @@ def refit(day10: Day10Config, best: str, texts, labels, minilm: MiniLMClassifier
 
 def register(run: StageRun, classifier: IssueClassifier, issues: pd.DataFrame, metric: float) -> dict:
     """Register the candidate; the gate decides whether it becomes champion. Both figures go into the run."""
-    version = registry.log_and_register(run.client, run.run_id, classifier, issues[["title", "body"]].head(2), metric)
-    decision = registry.promote_if_better(run.client, version, metric)
+    version = registry.log_and_register(run._client, run.run_id, classifier, issues[["title", "body"]].head(2), metric)
+    decision = registry.promote_if_better(run._client, version, metric)
     champion_version = decision.version if decision.promoted else decision.champion_version
     run.log_metrics(
         {
@@ -174,7 +174,7 @@ def register(run: StageRun, classifier: IssueClassifier, issues: pd.DataFrame, m
             "gate.promoted": float(decision.promoted),
         }
     )
-    run.client.set_tag(run.run_id, "registered_version", version)
+    run._client.set_tag(run.run_id, "registered_version", version)
     print(
         f"registered {registry.MODEL_NAME} v{version} ({registry.GATE_METRIC}={metric:.4f}); "
         + (
@@ -236,7 +236,7 @@ def main(cfg: DictConfig) -> None:
         run.log_metrics(
             {"best_model_cv_mean_repo_macro_f1": cv_scores[best], "training_seconds": time.perf_counter() - started}
         )
-        run.client.set_tag(run.run_id, "best_model", best)
+        run._client.set_tag(run.run_id, "best_model", best)
         atomic_io.write_text(run.out_dir / "champion.json", json.dumps({**champion, "model": best}, indent=2))
 
 

@@ -137,7 +137,7 @@ def live_traffic(run: StageRun, cfg: MonitoringConfig, traffic):
     run.log_metrics({"rows": len(traffic)}, variant="live")
     run.log_metrics({"rows": len(reference)}, variant="reference")
     if "model_version" in traffic:
-        run.client.set_tag(
+        run._client.set_tag(
             run.run_id, "model_versions", ",".join(sorted(traffic["model_version"].astype(str).unique()))
         )
     return reference, {"live": traffic}
@@ -160,7 +160,7 @@ def report(run: StageRun, reference, streams: dict, cfg: DriftConfig):
             metrics["labelled_rows"] = int(traffic["target"].notna().sum())
         run.log_metrics(metrics, variant=stream)
         for path in saved:
-            run.client.log_artifact(run.run_id, str(path), artifact_path=f"evidently/{path.suffix[1:]}")
+            run._client.log_artifact(run.run_id, str(path), artifact_path=f"evidently/{path.suffix[1:]}")
         plot_rows += [{"stream": stream, **column} for column in summary["columns"]]
         print(
             f"{stream}: {summary['drifted_count']:.0f}/{len(summary['columns'])} columns drifted -> "

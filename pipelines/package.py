@@ -49,7 +49,7 @@ def champion_in_registry(client):
 def main(cfg: DictConfig) -> None:
     serving = validate_or_exit(cfg, "serving", ServingConfig)
     with StageRun(STAGE, cfg, section="serving") as run:
-        champion = champion_in_registry(run.client)
+        champion = champion_in_registry(run._client)
         started = time.perf_counter()
         model = import_champion(
             f"models:/{MODEL_NAME}@{CHAMPION}",
@@ -72,8 +72,8 @@ def main(cfg: DictConfig) -> None:
             "serve_command": f"bentoml serve {bento.tag} --host 127.0.0.1 --port 3000",
         }
         atomic_io.write_json(run.out_dir / "bento.json", summary)
-        run.client.set_tag(run.run_id, "registry_version", summary["registry_version"])
-        run.client.set_tag(run.run_id, "bento_tag", summary["bento_tag"])
+        run._client.set_tag(run.run_id, "registry_version", summary["registry_version"])
+        run._client.set_tag(run.run_id, "bento_tag", summary["bento_tag"])
         run.log_metrics(
             {
                 "registry_version": float(champion.version),

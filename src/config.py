@@ -4,10 +4,25 @@ Hydra already refuses an override of a key that does not exist (`day01.sizse=3` 
 it cannot see is a hand-edited params.yaml or a value of the wrong type or range; this module catches those
 at start-up, naming the key, so a typo never runs for ten minutes and then crashes.
 
-A schema is a dataclass (nested dataclasses for sub-sections). Range checks go in `__post_init__` and
-raise ValueError; they run when OmegaConf builds the dataclass.
+A schema is a dataclass (nested dataclasses for sub-sections) whose fields have no defaults: conf/ is the one
+place a default lives, so a key missing from conf/ is an error, never a silent fallback. Each number, text or
+list field declares its allowed range with `setting(...)`:
+
+    @dataclass
+    class CNNConfig:
+        epochs: int = setting(at_least=1)
+        lr: float = setting(above=0)
+        dropout: float = setting(at_least=0, below=1)
+        hidden: list[int] = setting(at_least=1)          # a list: every element, and the list non-empty
+        optimizer: str = setting(one_of=("adam", "sgd"))
+        eval_file: str | None = setting(text=True, optional=True)
+
+`validate` checks every declared range before any work and names the key (`day04.cnn.dropout must be < 1, got
+1.5`). Checks that relate two keys go in `__post_init__` and raise ValueError.
 """
 
+import dataclasses
+import math
 import sys
 from dataclasses import dataclass
 
@@ -19,22 +34,98 @@ class ConfigError(ValueError):
     """The configuration is wrong; the message names the key and how to fix it."""
 
 
+@dataclass(frozen=True)
+class Range:
+    """The values a setting may take. Bounds are inclusive (`at_least`, `at_most`) or strict (`above`,
+    `below`); `one_of` lists the allowed choices; `text` asks for a non-empty string. For a list the check
+    applies to every element, and the list must not be empty."""
+
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
+    below: float | None = None
+    one_of: tuple = ()
+    text: bool = False
+    optional: bool = False  # None is allowed (it means "automatic" or "not used": say which in conf/)
+
+    def problem(self, value) -> str | None:
+        """What is wrong with `value`, or None when it is allowed."""
+        if value is None:
+            return None if self.optional else "must be set (it is null)"
+        if isinstance(value, list | tuple):
+            if not value:
+                return "must be a non-empty list"
+            for i, item in enumerate(value):
+                if (why := self.problem(item)) is not None:
+                    return f"element {i} ({item!r}) {why}"
+            return None
+        if self.one_of:
+            return None if value in self.one_of else f"must be one of {list(self.one_of)}, got {value!r}"
+        if self.text:
+            return None if isinstance(value, str) and value.strip() else f"must be a non-empty string, got {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"must be a finite number, got {value}"
+        for bound, fails, words in (
+            (self.at_least, lambda v, b: v < b, ">="),
+            (self.above, lambda v, b: v <= b, ">"),
+            (self.at_most, lambda v, b: v > b, "<="),
+            (self.below, lambda v, b: v >= b, "<"),
+        ):
+            if bound is not None and fails(value, bound):
+                return f"must be {words} {bound:g}, got {value!r}"
+        return None
+
+    def invalid_example(self):
+        """A value this range refuses (the tests feed one to every key)."""
+        if self.one_of or self.text:
+            return "" if self.text else "no-such-choice"
+        for bound, step in ((self.at_least, -1), (self.above, 0), (self.at_most, 1), (self.below, 0)):
+            if bound is not None:
+                return bound + step
+        raise AssertionError("a Range with no bound refuses nothing: give it one")
+
+
+def setting(**bounds):
+    """A schema field with no default (conf/ gives the value) and the range it must fall in (see Range)."""
+    return dataclasses.field(metadata={"range": Range(**bounds)})
+
+
 @dataclass
 class ProfileConfig:
-    name: str = "cpu"
-    device: str = "cpu"
-
-    def __post_init__(self):
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise ValueError(f"profile.device must be cpu, cuda or auto, got {self.device!r}")
+    name: str = setting(one_of=("cpu", "gpu", "smoke"))
+    device: str = setting(one_of=("cpu", "cuda", "auto"))
 
 
 def validate(cfg: DictConfig, section: str, schema: type):
     """Return cfg[section] as an instance of `schema`, or raise ConfigError naming the bad key."""
     _typed(cfg, "profile", ProfileConfig)
-    if not isinstance(cfg.get("seed"), int):
-        raise ConfigError(f"config key 'seed' must be an integer, got {cfg.get('seed')!r}")
+    seed = cfg.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ConfigError(f"config key 'seed' must be an integer in [0, 2**32), got {seed!r}")
     return _typed(cfg, section, schema)
+
+
+def check_ranges(settings, prefix: str) -> None:
+    """Walk a validated schema instance and raise ConfigError for the first value outside its declared Range."""
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        key = f"{prefix}.{field.name}"
+        if dataclasses.is_dataclass(value):
+            check_ranges(value, key)
+        elif (allowed := field.metadata.get("range")) is not None and (why := allowed.problem(value)):
+            raise ConfigError(f"config key '{key}' {why}. Fix it in conf/ (then `make params`) or in your override.")
+
+
+def leaf_settings(schema: type, prefix: str = ""):
+    """(dotted key, field) for every non-dataclass field of a schema, recursively: what tests feed nonsense to."""
+    hints = {f.name: f.type for f in dataclasses.fields(schema)}
+    for field in dataclasses.fields(schema):
+        key = f"{prefix}{field.name}"
+        kind = hints[field.name]
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            yield from leaf_settings(kind, f"{key}.")
+        else:
+            yield key, field
 
 
 def _typed(cfg: DictConfig, section: str, schema: type):
@@ -45,7 +136,7 @@ def _typed(cfg: DictConfig, section: str, schema: type):
         )
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), cfg[section])
-        return OmegaConf.to_object(merged)
+        settings = OmegaConf.to_object(merged)
     except OmegaConfBaseException as err:
         key = f"{section}.{err.full_key}" if getattr(err, "full_key", None) else section
         reason = str(err).splitlines()[0]
@@ -54,6 +145,8 @@ def _typed(cfg: DictConfig, section: str, schema: type):
         ) from None
     except ValueError as err:  # a range check in the schema's __post_init__
         raise ConfigError(f"bad value in config section '{section}': {err}") from None
+    check_ranges(settings, section)
+    return settings
 
 
 def validate_or_exit(cfg: DictConfig, section: str, schema: type):

@@ -2,11 +2,17 @@
 
 A stage script uses it like this:
 
-    with StageRun("day01_math", cfg, section="day01") as run:
+    settings = validate_or_exit(cfg, "day01", Day01Config)          # the typed, range-checked section
+    with StageRun("day01_math", cfg, "day01", settings) as run:
         run.log_metrics({"gflops": 3.2}, variant="numpy_blas")        # -> metrics.json: numpy_blas.gflops
         run.log_series("loss", losses, variant="scratch_gd")         # per-step metric curve in MLflow
         run.log_figure(fig, "matmul_benchmark")                      # PNG in reports/ and in MLflow
         run.write_plot_data("matmul_benchmark", rows)                # CSV for `dvc plots`
+        run.write_table("cv_tfidf", frame)                           # reports/<stage>/tables/cv_tfidf.csv
+        run.write_json("champion.json", {...})                       # any other report file, atomically
+        run.set_tags({"best_model": "tfidf"})                        # on the stage run (or variant=...)
+        path = run.model_path("scratch_cnn.npz")                     # models/<stage>/scratch_cnn.npz
+        run.log_artifact(path, "model", variant="scratch_cnn")       # a file into a run's artifacts
 
 What it guarantees:
 - the run lives in the stage's experiment (`day01-math`), with the flattened config as params and tags for
@@ -16,9 +22,11 @@ What it guarantees:
 - `reports/<stage>/metrics.json` is written only when the stage succeeds, atomically, with keys
   `<variant>.<metric>`; an exception marks every run FAILED (KILLED on Ctrl-C or SIGTERM), and no file is half-written.
 
-The tracking store is `MLFLOW_TRACKING_URI` if set, else `sqlite:///<project>/mlflow.db`.
+The tracking store is `MLFLOW_TRACKING_URI` if set, else `sqlite:///<project>/mlflow.db`. Stages never touch
+the MLflow client themselves: everything they record goes through the methods below.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -32,7 +40,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from src import atomic_io
-from src.paths import REPORTS, ROOT
+from src.paths import MODELS, REPORTS, ROOT
 
 # Before mlflow is imported anywhere: no telemetry thread trying DNS on an offline machine; no GUI backend.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -115,17 +123,25 @@ def _hydra_overrides() -> str:
 class StageRun:
     """Context manager that owns a stage's MLflow runs and its DVC outputs (see the module docstring)."""
 
-    def __init__(self, stage: str, cfg: DictConfig, section: str, out_dir: Path | None = None):
+    def __init__(self, stage: str, cfg: DictConfig, section: str, settings=None, out_dir: Path | None = None):
+        """`settings` is the section as `config.validate` returned it: MLflow logs the validated values that
+        run, not the raw text of params.yaml."""
         self.stage = stage
+        section_values = (
+            dataclasses.asdict(settings)
+            if dataclasses.is_dataclass(settings)
+            else OmegaConf.to_container(cfg[section], resolve=True)
+        )
         self.config = {
-            section: OmegaConf.to_container(cfg[section], resolve=True),
+            section: section_values,
             "seed": cfg.seed,
             "profile": OmegaConf.to_container(cfg.profile, resolve=True),
         }
         self.profile = cfg.profile.name
         is_sweep, job_dir = _hydra_job()
-        # A sweep job writes under its own Hydra folder, never into the reports/ that DVC owns.
+        # A sweep job writes under its own Hydra folder, never into the reports/ and models/ that DVC owns.
         self.out_dir = Path(out_dir or (Path(job_dir) / "reports" / stage if is_sweep else REPORTS / stage))
+        self.models_dir = Path(job_dir) / "models" / stage if is_sweep else MODELS / stage
         self.metrics: dict[str, dict[str, float]] = {}
         self._variant_runs: dict[str, str] = {}
         self._started = 0.0
@@ -136,11 +152,11 @@ class StageRun:
         from mlflow.tracking import MlflowClient
 
         mlflow.set_tracking_uri(tracking_uri())
-        self.client = MlflowClient()
+        self._client = MlflowClient()
         name = experiment_name(self.stage)
-        experiment = self.client.get_experiment_by_name(name)
+        experiment = self._client.get_experiment_by_name(name)
         if experiment is None:
-            self.experiment_id = self.client.create_experiment(name, artifact_location(tracking_uri(), name))
+            self.experiment_id = self._client.create_experiment(name, artifact_location(tracking_uri(), name))
         else:
             self.experiment_id = experiment.experiment_id
         self.tags = {
@@ -151,7 +167,7 @@ class StageRun:
             "hydra_overrides": _hydra_overrides(),
         }
         overrides = self.tags["hydra_overrides"]
-        run = self.client.create_run(self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags)
+        run = self._client.create_run(self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags)
         self.run_id = run.info.run_id
         self._log_params(self.run_id, flatten(self.config))
         self._started = time.perf_counter()
@@ -170,14 +186,14 @@ class StageRun:
                 atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
             else:
                 status = "KILLED" if issubclass(exc_type, KeyboardInterrupt | SystemExit) else "FAILED"
-                self.client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
-                self.client.log_text(self.run_id, "".join(traceback.format_exception(exc_type, exc, tb)), "error.txt")
+                self._client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
+                self._client.log_text(self.run_id, "".join(traceback.format_exception(exc_type, exc, tb)), "error.txt")
         except BaseException:
             status = "FAILED"  # e.g. the disk filled up while writing metrics.json
             raise
         finally:
             for run_id in [*self._variant_runs.values(), self.run_id]:
-                self.client.set_terminated(run_id, status=status)
+                self._client.set_terminated(run_id, status=status)
         return False  # never swallow the exception: DVC must see the stage fail
 
     @staticmethod
@@ -190,7 +206,7 @@ class StageRun:
         """The nested run for one implementation, created on first use and tagged so the UI can compare."""
         if variant not in self._variant_runs:
             tags = {**self.tags, "variant": variant, "mlflow.parentRunId": self.run_id}
-            run = self.client.create_run(self.experiment_id, run_name=variant, tags=tags)
+            run = self._client.create_run(self.experiment_id, run_name=variant, tags=tags)
             self._variant_runs[variant] = run.info.run_id
         return self._variant_runs[variant]
 
@@ -201,7 +217,7 @@ class StageRun:
         run_id = self.run_id if variant == "stage" else self.variant_run(variant)
         now = int(time.time() * 1000)
         batch = [Metric(key, float(value), now, step or 0) for key, value in metrics.items()]
-        self.client.log_batch(run_id, metrics=batch)
+        self._client.log_batch(run_id, metrics=batch)
         self.metrics.setdefault(variant, {}).update({k: float(v) for k, v in metrics.items()})
 
     def log_series(self, key: str, values, variant: str = "stage", steps=None):
@@ -213,7 +229,7 @@ class StageRun:
         now = int(time.time() * 1000)
         points = [Metric(key, float(v), now, int(s)) for s, v in zip(steps, values, strict=True)]
         for start in range(0, len(points), LOG_BATCH_SIZE):
-            self.client.log_batch(run_id, metrics=points[start : start + LOG_BATCH_SIZE])
+            self._client.log_batch(run_id, metrics=points[start : start + LOG_BATCH_SIZE])
 
     def log_figure(self, fig, name: str) -> Path:
         """Save a matplotlib figure to reports/<stage>/figures/<name>.png and attach it to the stage run."""
@@ -221,7 +237,7 @@ class StageRun:
 
         path = atomic_io.save_figure(fig, self.out_dir / "figures" / f"{name}.png")
         plt.close(fig)
-        self.client.log_artifact(self.run_id, str(path), artifact_path="figures")
+        self._client.log_artifact(self.run_id, str(path), artifact_path="figures")
         return path
 
     def write_plot_data(self, name: str, rows: list[dict]) -> Path:
@@ -232,9 +248,37 @@ class StageRun:
         lines = [",".join(header)] + [",".join(str(row[k]) for k in header) for row in rows]
         return atomic_io.write_text(self.out_dir / "plots" / f"{name}.csv", "\n".join(lines) + "\n")
 
+    def write_table(self, name: str, frame) -> Path:
+        """A pandas DataFrame -> reports/<stage>/tables/<name>.csv (a report a person reads; committed)."""
+        return atomic_io.write_text(self.out_dir / "tables" / f"{name}.csv", frame.to_csv(index=False))
+
+    def write_json(self, relative_path: str, data) -> Path:
+        """Any JSON report under reports/<stage>/ (e.g. "champion.json"), written atomically."""
+        return atomic_io.write_json(self.out_dir / relative_path, data)
+
+    def write_text(self, relative_path: str, text: str) -> Path:
+        """Any text report under reports/<stage>/ (e.g. "reference_predictions.csv"), written atomically."""
+        return atomic_io.write_text(self.out_dir / relative_path, text)
+
+    def model_path(self, filename: str) -> Path:
+        """Where a trained model goes: models/<stage>/<filename> (a DVC output). Write it with atomic_io."""
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return self.models_dir / filename
+
+    def set_tags(self, tags: dict[str, object], variant: str = "stage"):
+        """Tags on the stage run, or on a variant's nested run (e.g. the chosen model, a registry version)."""
+        run_id = self.run_id if variant == "stage" else self.variant_run(variant)
+        for key, value in tags.items():
+            self._client.set_tag(run_id, key, str(value))
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None, variant: str = "stage"):
+        """Attach a file (a model, an HTML report) to the stage run or a variant's run."""
+        run_id = self.run_id if variant == "stage" else self.variant_run(variant)
+        self._client.log_artifact(run_id, str(path), artifact_path=artifact_path)
+
     def _log_params(self, run_id: str, params: dict[str, str]):
         from mlflow.entities import Param
 
         items = [Param(k, v) for k, v in params.items()]
         for start in range(0, len(items), 100):  # MLflow accepts at most 100 params per batch
-            self.client.log_batch(run_id, params=items[start : start + 100])
+            self._client.log_batch(run_id, params=items[start : start + 100])

@@ -18,7 +18,9 @@ def tracking_store(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("AI_MASTERY_REPORTS", str(tmp_path / "reports"))  # for subprocesses
+    monkeypatch.setenv("AI_MASTERY_MODELS", str(tmp_path / "models"))
     monkeypatch.setattr(src.tracking, "REPORTS", tmp_path / "reports")  # for this process
+    monkeypatch.setattr(src.tracking, "MODELS", tmp_path / "models")
     return uri
 
 
