@@ -98,7 +98,7 @@ class BearerKeyAuth:
             "missing or wrong API key: send the header 'Authorization: Bearer <key>' "
             f"(the server reads the key from {self.key_env})"
         )
-        await _send_json(send, 401, {"error": message}, [(b"www-authenticate", b"Bearer")])
+        await _send_json(send, 401, {"error": message}, [(b"www-authenticate", b"Bearer"), *CLOSE])
 
 
 class BodySizeLimit:

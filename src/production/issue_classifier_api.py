@@ -163,6 +163,7 @@ class IssueClassifierService:
         return {"predictions": await self._classify(valid)}
 
 
-# Outermost first: the key is checked before the size, so an unauthenticated client learns nothing.
-IssueClassifierService.add_asgi_middleware(BodySizeLimit, max_bytes=CONFIG.max_body_bytes)
+# Outermost first (BentoML hands them to Starlette in this order): the key is checked before the size, so an
+# unauthenticated client learns nothing and can't make the service read (buffer) any of its body.
 IssueClassifierService.add_asgi_middleware(BearerKeyAuth, api_key=API_KEY, key_env=CONFIG.api_key_env)
+IssueClassifierService.add_asgi_middleware(BodySizeLimit, max_bytes=CONFIG.max_body_bytes)

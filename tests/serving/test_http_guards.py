@@ -8,7 +8,13 @@ import socket
 
 import pytest
 
-from src.production.http_guards import BodySizeLimit, api_key_from_env, exposure_warning, listening_host
+from src.production.http_guards import (
+    BearerKeyAuth,
+    BodySizeLimit,
+    api_key_from_env,
+    exposure_warning,
+    listening_host,
+)
 
 LIMIT = 100
 
@@ -145,3 +151,22 @@ def test_the_listening_address_is_read_from_the_socket_the_worker_was_handed():
         assert listener.getsockname()[0] == "127.0.0.1"  # the worker's own descriptor is still open
     assert listening_host(["bentoml", "serve", "bento:tag"]) is None  # not a worker
     assert listening_host(["worker", "--fd", "999999"]) is None  # not an open descriptor
+
+
+def test_a_request_without_the_key_is_refused_unread_and_its_connection_closed():
+    async def app(scope, receive, send):
+        raise AssertionError("the app must not run")
+
+    async def receive():
+        raise AssertionError("nothing of a stranger's body is read")
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    guard = BearerKeyAuth(app, api_key="s3cret", key_env=KEY_ENV)
+    scope = {"type": "http", "method": "POST", "path": "/classify", "headers": [(b"authorization", b"Bearer no")]}
+    asyncio.run(guard(scope, receive, send))
+    assert sent[0]["status"] == 401 and (b"connection", b"close") in sent[0]["headers"]
+    assert b"s3cret" not in sent[1]["body"]

@@ -165,6 +165,10 @@ def test_api_key_is_required_when_set_and_never_logged(packaged):
         status, answer = post(url, "/classify", issue, headers={"Authorization": "Bearer wrong"})
         assert status == 401 and "ISSUE_CLASSIFIER_API_KEY" in answer["error"] and API_KEY not in json.dumps(answer)
         assert post(url, "/classify", issue, headers={"Authorization": f"Bearer {API_KEY}"})[0] == 200
+        over_limit = b"x" * (load_serving_config().max_body_bytes + 1)
+        for chunked in (False, True):  # the key comes first: no body of a stranger's is read, even to size it
+            status, answer, _ = raw_post(url, "/classify", over_limit, chunked)
+            assert status == 401 and "ISSUE_CLASSIFIER_API_KEY" in answer["error"], (chunked, status, answer)
         assert requests.get(f"{url}/healthz", timeout=10).status_code == 200  # probes need no key
     server_log = log_path.read_text(errors="replace")
     assert API_KEY not in server_log and "listening on 127.0.0.1, API key required" in server_log
