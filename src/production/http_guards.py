@@ -34,20 +34,25 @@ async def _send_json(send, status: int, payload: dict, headers: list[tuple[bytes
     await send({"type": "http.response.body", "body": body})
 
 
+class ApiKeyError(RuntimeError):
+    """The API key variable is set to something no client could send. (Not a ValueError: BentoML's loader takes
+    a ValueError raised while loading a Bento for "not a Bento tag" and shows an unrelated import error.)"""
+
+
 def api_key_from_env(name: str, environ=os.environ) -> str | None:
     """The key clients must send, from the environment variable `name`; None when it is unset (no auth).
-    Raises ValueError, naming the variable but never echoing its value, when it is set but blank or has
+    Raises ApiKeyError, naming the variable but never echoing its value, when it is set but blank or has
     surrounding whitespace (a newline from a secrets file): a client could never send such a key."""
     key = environ.get(name)
     if key is None:
         return None
     if not key.strip():
-        raise ValueError(
+        raise ApiKeyError(
             f"{name} is set but empty: set it to the key clients must send (Authorization: Bearer <key>), "
             f"or unset it to serve without a key (only on 127.0.0.1)"
         )
     if key != key.strip():
-        raise ValueError(f"{name} has leading or trailing whitespace (a newline from a file?): strip it")
+        raise ApiKeyError(f"{name} has leading or trailing whitespace (a newline from a file?): strip it")
     return key
 
 

@@ -41,7 +41,7 @@ from src.production.predict import predict_issues
 from src.production.serving_config import load_serving_config
 
 CONFIG = load_serving_config()
-API_KEY = api_key_from_env(CONFIG.api_key_env)  # a ValueError here stops `bentoml serve` before it listens
+API_KEY = api_key_from_env(CONFIG.api_key_env)  # an ApiKeyError here stops `bentoml serve` before it listens
 MODEL_CALL_ATTEMPTS = 3
 logger = logging.getLogger("bentoml.issue_classifier")
 

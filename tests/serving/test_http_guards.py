@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from src.production.http_guards import (
+    ApiKeyError,
     BearerKeyAuth,
     BodySizeLimit,
     api_key_from_env,
@@ -125,7 +126,7 @@ def test_an_unset_key_means_no_auth_and_a_set_key_is_returned_as_is():
 
 @pytest.mark.parametrize("value", ["", "   ", "\n", "s3cret\n", " s3cret"])
 def test_an_empty_blank_or_padded_key_is_refused_naming_the_variable_not_the_value(value):
-    with pytest.raises(ValueError, match=KEY_ENV) as refused:
+    with pytest.raises(ApiKeyError, match=KEY_ENV) as refused:
         api_key_from_env(KEY_ENV, {KEY_ENV: value})
     assert "s3cret" not in str(refused.value)
 
