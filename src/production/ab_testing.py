@@ -222,17 +222,19 @@ def banditbench(
 def replay(policy: BanditPolicy, outcomes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Replay a stream of requests through a bandit: outcomes (requests, arms) says whether each arm's answer
     to each request was right (known offline for every arm, e.g. out-of-fold predictions). Each of the policy's
-    runs sees the requests in its own random order. Returns the chosen arm per (run, request)."""
+    runs sees the requests in its own random order. Returns (chosen arm, reward) per (run, request)."""
     outcomes = np.asarray(outcomes, dtype=float)
     if outcomes.ndim != 2 or outcomes.shape[1] != policy.n_arms:
         raise ValueError(f"outcomes must be (requests, {policy.n_arms}), got {outcomes.shape}")
     orders = np.argsort(rng.random((policy.runs, len(outcomes))), axis=1)
     chosen = np.zeros((policy.runs, len(outcomes)), dtype=int)
+    rewards = np.zeros((policy.runs, len(outcomes)))
     for step in range(len(outcomes)):
         arms = policy.select(rng)
-        policy.update(arms, outcomes[orders[:, step], arms])
+        rewards[:, step] = outcomes[orders[:, step], arms]
+        policy.update(arms, rewards[:, step])
         chosen[:, step] = arms
-    return chosen
+    return chosen, rewards
 
 
 def traffic_share_curve(chosen: np.ndarray, arm: int, window: int) -> np.ndarray:

@@ -88,7 +88,8 @@ def test_banditbench_ordering_and_random_regret_matches_its_expectation():
 def test_replay_moves_traffic_to_the_arm_that_is_right_more_often():
     rng = np.random.default_rng(0)
     outcomes = np.stack([rng.random(600) < 0.55, rng.random(600) < 0.8], axis=1)
-    chosen = ab.replay(ab.ThompsonSampling(2, runs=50), outcomes, rng)
+    chosen, rewards = ab.replay(ab.ThompsonSampling(2, runs=50), outcomes, rng)
+    assert 0.7 < rewards.mean() < 0.8
     curve = ab.traffic_share_curve(chosen, arm=1, window=50)
     assert curve[25] < 0.8 and curve[-1] > 0.9
 
