@@ -114,10 +114,6 @@ class Day08Config:
     breaker: BreakerConfig
     rate_limit: RateLimitConfig
 
-    def __post_init__(self):
-        if self.replay.window > 3 * self.data.per_repo_label * 5:
-            raise ValueError("replay.window must be at most the number of issues (data.per_repo_label x 15)")
-
 
 SCHEMA = Day08Config
 
