@@ -17,8 +17,8 @@ from tqdm import tqdm
 from src.benchmark import best_time
 from src.config import validate_or_exit
 from src.core import linear_algebra as la
-from src.core.matmul_benchmark import benchmark_matmul, speedups
-from src.core.numerical_checks import QR_METHODS, decomposition_checks, stability_sweep
+from src.core.experiments.matmul_benchmark import benchmark_matmul, speedups
+from src.core.experiments.numerical_checks import QR_METHODS, decomposition_checks, stability_sweep
 from src.tracking import StageRun
 from src.visualization import linear_algebra as figures
 

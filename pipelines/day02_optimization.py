@@ -21,10 +21,10 @@ from tqdm import tqdm
 
 from src.config import validate_or_exit
 from src.core import mcmc
-from src.core import optimization_problems as problems
+from src.core.experiments import optimization_problems as problems
 from src.core.optimization import make_optimizer
-from src.core.optimizer_benchmark import compare_with_torch, curve_indices, lr_sweep
-from src.core.posterior_sampling import bayes_vs_frequentist_rows, sample_chains, score
+from src.core.experiments.optimizer_benchmark import compare_with_torch, curve_indices, lr_sweep
+from src.core.experiments.posterior_sampling import bayes_vs_frequentist_rows, sample_chains, score
 from src.core.probability import BayesianLogisticRegression, Beta, beta_binomial_posterior, beta_logpdf, binomial_logpmf
 from src.tracking import StageRun
 from src.visualization import bayes as bayes_figures

@@ -6,6 +6,7 @@ from sklearn.model_selection import train_test_split
 from src.ml.classical import SVM, DecisionTree, RandomForest
 from src.ml.classical.comparison import IMPLEMENTATIONS, build_model, standardise
 from src.ml.classical.decision_tree import CRITERIA
+from src.ml.classical.random_forest import out_of_bag_votes
 
 
 def holdout(X, y, seed: int, test_size: float = 0.3):
@@ -38,15 +39,11 @@ def oob_error_curves(X, y, params: dict, n_trees: int, seed: int) -> list[dict]:
     params = {**params, "n_estimators": n_trees}
     ours = RandomForest(**params, random_state=seed).fit(X, y)
     theirs = build_model("random_forest", "sklearn", params, len(np.unique(y)), seed).fit(X, y)
-    encoded = np.searchsorted(theirs.classes_, y)
-    votes = np.zeros((len(X), len(theirs.classes_)))
-    sklearn_errors = []
-    for tree, drawn in zip(theirs.estimators_, theirs.estimators_samples_, strict=True):
-        out = np.ones(len(X), dtype=bool)
-        out[drawn] = False
-        votes[out] += tree.predict_proba(X[out])
-        seen = votes.sum(axis=1) > 0
-        sklearn_errors.append(float(np.mean(votes[seen].argmax(axis=1) != encoded[seen])))
+    trees = (
+        (tree.predict_proba, ~np.isin(np.arange(len(X)), drawn))
+        for tree, drawn in zip(theirs.estimators_, theirs.estimators_samples_, strict=True)
+    )
+    _, sklearn_errors = out_of_bag_votes(X, np.searchsorted(theirs.classes_, y), len(theirs.classes_), trees)
     scratch_errors = ours.oob_error_curve(X, y)
     return [
         {"n_trees": i + 1, "scratch": float(a), "sklearn": b}

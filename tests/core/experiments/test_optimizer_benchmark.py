@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from src.core import optimization_problems as problems
-from src.core.optimizer_benchmark import OptimizerRun, compare_with_torch, curve_indices, lr_sweep, run_optimizer
+from src.core.experiments import optimization_problems as problems
+from src.core.experiments.optimizer_benchmark import (
+    OptimizerRun,
+    compare_with_torch,
+    curve_indices,
+    lr_sweep,
+    run_optimizer,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ Three implementations of the same 2n^3 floating-point operations:
 - numpy_rows: one Python loop over rows, each row times B done by NumPy (the interpreter cost drops n^2-fold);
 - numpy_blas: A @ B, one call into an optimised BLAS (cache blocking, SIMD, both cores).
 
-    python -m src.core.matmul_benchmark          # `make bench`: writes reports/bench/day01_matmul.json
+    python -m src.core.experiments.matmul_benchmark          # `make bench`: writes reports/bench/day01_matmul.json
 """
 
 import argparse

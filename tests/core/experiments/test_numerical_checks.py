@@ -3,7 +3,7 @@ stability sweep shows the textbook ordering Householder < modified GS < classica
 
 import numpy as np
 
-from src.core.numerical_checks import decomposition_checks, stability_sweep
+from src.core.experiments.numerical_checks import decomposition_checks, stability_sweep
 
 
 def test_every_scratch_decomposition_reconstructs_like_its_reference():

@@ -12,7 +12,7 @@ import numpy as np
 
 from src.benchmark import best_time
 from src.core.optimization import make_optimizer
-from src.core.optimization_problems import Problem
+from src.core.experiments.optimization_problems import Problem
 
 DIVERGED = 1e12  # an excess loss this large (or NaN) counts as diverged: the step size was too big
 
