@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from src.benchmark import best_time
-from src.core.optimization import make_optimizer
 from src.core.experiments.optimization_problems import Problem
+from src.core.optimization import make_optimizer
 
 DIVERGED = 1e12  # an excess loss this large (or NaN) counts as diverged: the step size was too big
 
