@@ -82,6 +82,35 @@ def lr_sweep(problem: Problem, optimizers: dict[str, dict], lrs: list[float], n_
     return runs, best
 
 
+def sweep_rows(problem: Problem, runs: list[OptimizerRun]) -> list[dict]:
+    """One row per (optimizer, lr) run of a sweep, for the lr-sweep plot CSV ("" where tol was never reached)."""
+    rows = []
+    for r in runs:
+        steps = r.steps_to_tol(problem.tol)
+        rows.append(
+            {
+                "problem": problem.name,
+                "optimizer": r.optimizer,
+                "lr": r.lr,
+                "final_excess_loss": r.final_excess_loss,
+                "steps_to_tol": steps if steps is not None else "",
+            }
+        )
+    return rows
+
+
+def best_run_metrics(run: OptimizerRun, tol: float) -> dict[str, float]:
+    """What an optimizer's best run achieved: its lr, final excess loss, whether (and when) it reached tol."""
+    reached = run.steps_to_tol(tol)
+    metrics = {"best_lr": run.lr, "final_excess_loss": run.final_excess_loss, "reached_tol": reached is not None}
+    return metrics | ({"steps_to_tol": reached} if reached is not None else {})
+
+
+def curve_rows(best: dict[str, OptimizerRun], steps: np.ndarray) -> list[dict]:
+    """The best runs' excess loss at the given steps, one column per optimizer (the convergence plot CSV)."""
+    return [{"step": int(k), **{name: float(r.excess_loss[k]) for name, r in best.items()}} for k in steps]
+
+
 # -- the same trajectory through torch.optim ---------------------------------------------------------------
 TORCH_EQUIVALENT = {  # our name -> (torch.optim class name, extra arguments torch needs to match our defaults)
     "sgd": ("SGD", {}),
