@@ -100,3 +100,12 @@ def svm_margins(X2, y, C: float) -> dict:
             "dual_objective": float(np.abs(coef).sum() - 0.5 * coef @ K @ coef),
         },
     }
+
+
+def margin_differences(margins: dict) -> dict[str, float]:
+    """How far our linear SVM is from scikit-learn's (svm_margins' result): the dual objectives and the weights."""
+    scratch, sklearn = margins["scratch"], margins["sklearn"]
+    return {
+        "dual_objective_abs_diff": abs(scratch["dual_objective"] - sklearn["dual_objective"]),
+        "weights_max_abs_diff": float(np.abs(scratch["w"] - sklearn["w"]).max()),
+    }
