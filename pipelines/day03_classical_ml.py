@@ -97,6 +97,7 @@ class FiguresConfig:
     grid_size: int = setting(at_least=2)
     depth_dataset: str = setting(one_of=DATASETS)
     max_depth: int = setting(at_least=1)
+    depth_test_size: float = setting(above=0, below=1)
     oob_dataset: str = setting(one_of=DATASETS)
     oob_trees: int = setting(at_least=1)
     margin_C: float = setting(above=0)
@@ -153,7 +154,7 @@ def run_figures(run: StageRun, cfg: Day03Config, seed: int):
     run.log_figure(figures.decision_boundaries(regions, y, title), "decision_boundaries")
 
     X, y = comparison.load_dataset(fig_cfg.depth_dataset)
-    rows = experiments.depth_sweep(X, y, fig_cfg.max_depth, seed)
+    rows = experiments.depth_sweep(X, y, fig_cfg.max_depth, fig_cfg.depth_test_size, seed)
     run.write_plot_data("depth_accuracy", rows)
     run.log_figure(figures.depth_vs_accuracy(rows, fig_cfg.depth_dataset), "depth_vs_accuracy")
     run.log_figure(figures.entropy_vs_gini(rows, fig_cfg.depth_dataset), "entropy_vs_gini")

@@ -9,14 +9,15 @@ from src.ml.classical.decision_tree import CRITERIA
 from src.ml.classical.random_forest import out_of_bag_votes
 
 
-def holdout(X, y, seed: int, test_size: float = 0.3):
+def holdout(X, y, seed: int, test_size: float):
+    """A stratified train/test split: (X_train, X_test, y_train, y_test)."""
     return train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
 
 
-def depth_sweep(X, y, max_depth: int, seed: int) -> list[dict]:
+def depth_sweep(X, y, max_depth: int, test_size: float, seed: int) -> list[dict]:
     """Train and test accuracy by max_depth (bias falls, variance rises), for every criterion from scratch and
     for scikit-learn's gini and entropy trees."""
-    X_train, X_test, y_train, y_test = holdout(X, y, seed)
+    X_train, X_test, y_train, y_test = holdout(X, y, seed, test_size)
     rows = []
     for depth in range(1, max_depth + 1):
         row = {"depth": depth}
