@@ -65,3 +65,36 @@ def replay_arrivals(rate: float, capacity: float, arrivals) -> list[Decision]:
         now[0] = float(when)
         decisions.append(limiter.take("client"))
     return decisions
+
+
+class RateLimitMiddleware:
+    """ASGI middleware: one token bucket per key (the bearer token if any, else the client address); a request
+    without a token gets 429 with Retry-After, before the app reads its body. Probe routes are not limited."""
+
+    def __init__(
+        self, app, limiter: TokenBucketLimiter, open_paths=frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
+    ):
+        self.app, self.limiter, self.open_paths = app, limiter, open_paths
+
+    @staticmethod
+    def key(scope) -> str:
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                return "key:" + value.decode("latin-1")
+        client = scope.get("client") or ("unknown", 0)
+        return f"addr:{client[0]}"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("path") in self.open_paths:
+            return await self.app(scope, receive, send)
+        decision = self.limiter.take(self.key(scope))
+        if decision.allowed:
+            return await self.app(scope, receive, send)
+        body = b'{"detail": "rate limit exceeded: retry after the Retry-After header\'s seconds"}'
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", decision.retry_after_header.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -34,3 +34,34 @@ def test_bad_settings():
         TokenBucketLimiter(0, 1)
     with pytest.raises(ValueError):
         TokenBucketLimiter(1, 0.5)
+
+
+def test_middleware_answers_429_with_retry_after_and_leaves_probes_alone():
+    import asyncio
+
+    from src.production.rate_limit import RateLimitMiddleware
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    now = [0.0]
+    middleware = RateLimitMiddleware(app, TokenBucketLimiter(0.5, 2, clock=lambda: now[0]))
+
+    def call(path, key=b"Bearer a"):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "headers": [(b"authorization", key)], "client": ("127.0.0.1", 1)}
+        asyncio.run(middleware(scope, None, send))
+        return sent[0]
+
+    assert [call("/classify")["status"] for _ in range(3)] == [200, 200, 429]
+    refused = call("/classify")
+    assert dict(refused["headers"])[b"retry-after"] == b"2"  # one token at 0.5/s
+    assert call("/classify", key=b"Bearer b")["status"] == 200  # another key, another bucket
+    assert call("/metrics")["status"] == 200
+    now[0] = 2.0
+    assert call("/classify")["status"] == 200
