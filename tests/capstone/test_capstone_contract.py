@@ -76,15 +76,15 @@ def test_promotion_gate_never_hands_the_alias_to_a_worse_model(tiny_champion, tr
     classifier = champion.unwrap_python_model()
     example = issue_sample[["title", "body"]].head(2)
 
-    worse = registry.log_and_register(client, run_id, classifier, example, metric=0.49)
-    decision = registry.promote_if_better(client, worse, 0.49)
+    worse = registry.log_and_register(run_id, classifier, example, metric=0.49)
+    decision = registry.promote_if_better(worse, 0.49)
     assert not decision.promoted and decision.champion_metric == 0.5
-    assert str(registry.current_champion(client).version) == champion_version
+    assert str(registry.current_champion().version) == champion_version
 
     run_id = client.create_run(client.get_experiment_by_name("capstone-tests").experiment_id).info.run_id
-    better = registry.log_and_register(client, run_id, classifier, example, metric=0.51)
-    assert registry.promote_if_better(client, better, 0.51).promoted
-    assert str(registry.current_champion(client).version) == better
+    better = registry.log_and_register(run_id, classifier, example, metric=0.51)
+    assert registry.promote_if_better(better, 0.51).promoted
+    assert str(registry.current_champion().version) == better
     assert mlflow.pyfunc.load_model(uri).predict(example)["label"].isin(LABELS).all()
 
 
