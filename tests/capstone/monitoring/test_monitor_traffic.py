@@ -105,12 +105,9 @@ class RepoModel:
 def test_replay_streams_send_three_streams_through_the_model_into_service_logs(issue_sample, tmp_path):
     issues = issue_sample.assign(prediction="bug", proba_bug=0.5, proba_feature=0.25, proba_question=0.25)
     model = RepoModel()
-    reference, streams, stats = replay.replay_streams(
-        model,
-        issues,
+    settings = dict(
         current_share=0.25,
         max_issues=None,
-        one_repo="facebook/react",
         non_issue_path=verified_path("tinyshakespeare/input.txt"),
         non_issue_size=7,
         log_dir=tmp_path,
@@ -118,6 +115,7 @@ def test_replay_streams_send_three_streams_through_the_model_into_service_logs(i
         batch_size=16,
         seed=0,
     )
+    reference, streams, stats = replay.replay_streams(model, issues, one_repo="facebook/react", **settings)
     assert list(streams) == list(replay.STREAMS)
     assert len(reference) + len(streams["in_distribution"]) == len(issues)  # held out: on one side only
     assert (reference["prediction"] == "bug").all() and (reference["proba_bug"] == 0.8).all()  # the model's own
@@ -128,16 +126,4 @@ def test_replay_streams_send_three_streams_through_the_model_into_service_logs(i
     assert model.rows == len(reference) + 30 + 6 + 7
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(replay.STREAMS)
     with pytest.raises(ValueError, match="replay.one_repo 'no/such' is not in the reference"):
-        replay.replay_streams(
-            model,
-            issues,
-            current_share=0.25,
-            max_issues=None,
-            one_repo="no/such",
-            non_issue_path=verified_path("tinyshakespeare/input.txt"),
-            non_issue_size=7,
-            log_dir=tmp_path,
-            model_version="4",
-            batch_size=16,
-            seed=0,
-        )
+        replay.replay_streams(model, issues, one_repo="no/such", **settings)
