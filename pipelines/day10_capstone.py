@@ -36,7 +36,7 @@ from src.data import verified_path
 from src.tracking import StageRun
 from src.visualization import capstone as figures
 
-SECTION = "day10"
+SECTION = "day10"  # STAGE ("day10_capstone") comes from src/capstone/outputs.py, where the next stages find its files
 # NLBSE'24 published baselines: mean over the five repositories of the macro F1 on the benchmark's test split.
 BASELINES = {"fastText": 0.718, "RoBERTa": 0.792, "SetFit": 0.824}
 

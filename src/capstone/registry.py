@@ -48,14 +48,17 @@ def _client():
 
 def save_pyfunc(classifier, input_example: pd.DataFrame, folder: Path) -> Path:
     """The classifier as an MLflow pyfunc folder (with a signature and an input example) at `folder`, replaced
-    whole: it is written beside it first, so a crash leaves the previous model folder intact."""
+    whole: it is written beside it first, so a crash leaves the previous model folder intact (and the next save
+    removes what a killed one left)."""
     import mlflow
     from mlflow.models import infer_signature
 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     signature = infer_signature(input_example, classifier.predict(None, input_example))
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    for leftover in folder.parent.glob(f".{folder.name}.*.tmp"):  # a save killed mid-way (SIGKILL, power cut)
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.{os.getpid()}.", suffix=".tmp"))
     try:
         mlflow.pyfunc.save_model(
             str(staging / "model"),

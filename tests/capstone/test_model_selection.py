@@ -117,6 +117,12 @@ def test_saved_model_folder_is_replaced_whole_or_not_at_all(tmp_path, monkeypatc
     assert sorted(p.name for p in folder.iterdir()) == before  # the previous model, whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["half", "issue_classifier"]  # no staging folder left
 
+    monkeypatch.undo()
+    killed = tmp_path / ".issue_classifier.999999.abc.tmp"  # what a save killed by SIGKILL would leave
+    (killed / "model").mkdir(parents=True)
+    registry.save_pyfunc(IssueClassifier({"c": ConstantMember()}), example, folder)
+    assert not killed.exists()
+
 
 def test_the_hand_over_file_is_named_once_and_its_absence_says_what_to_run(tmp_path, monkeypatch):
     monkeypatch.setattr(outputs.paths, "REPORTS", tmp_path)
