@@ -58,7 +58,7 @@ def tiny_champion(tracking_store, issue_sample):
     experiment_id = client.create_experiment("capstone-tests", artifact_location(tracking_store, "capstone-tests"))
     run_id = client.create_run(experiment_id).info.run_id
     example = issue_sample[["title", "body"]].head(2)
-    version = registry.log_and_register(client, run_id, classifier, example, metric=0.5)
-    registry.promote_if_better(client, version, 0.5)
+    version = registry.log_and_register(run_id, classifier, example, metric=0.5)
+    registry.promote_if_better(version, 0.5)
     client.set_terminated(run_id)
     return f"models:/{registry.MODEL_NAME}@{registry.CHAMPION}", version
