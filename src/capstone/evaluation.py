@@ -42,5 +42,9 @@ def report_metrics(report: pd.DataFrame, prefix: str) -> dict[str, float]:
     return metrics
 
 
+def mean_repo_macro_f1(repos, y_true, y_pred) -> float:
+    return float(nlbse_report(repos, y_true, y_pred).loc["mean", "macro.f1"])
+
+
 def confusion(y_true, y_pred) -> np.ndarray:
     return confusion_matrix(y_true, y_pred, labels=list(LABELS))
