@@ -11,7 +11,6 @@ import pipelines.day10_capstone as day10
 from src.capstone import registry
 from src.capstone.data import LABELS
 from src.config import ConfigError, validate
-from tests.capstone.conftest import issue_sample  # noqa: F401  (the capstone's shared fixture)
 from tests.conftest import run_stage
 
 # Mean per-repository macro F1 over 3 classes: a constant answer scores about 0.17, random guessing about 0.33.

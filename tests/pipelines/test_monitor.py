@@ -15,7 +15,6 @@ from src.capstone.model import with_predictions
 from src.capstone.prediction_log import PredictionLog
 from src.config import ConfigError, validate
 from src.data import verified_path
-from tests.capstone.conftest import issue_sample, tiny_champion  # noqa: F401  (the capstone's shared fixtures)
 from tests.conftest import run_stage
 
 

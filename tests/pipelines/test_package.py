@@ -1,4 +1,4 @@
-"""The package stage's failure modes (the Bento it builds is served and exercised in tests/serving/)."""
+"""The package stage's failure modes (the Bento it builds is served and exercised in tests/production/)."""
 
 from mlflow.tracking import MlflowClient
 
