@@ -57,3 +57,38 @@ def import_closure(script: Path, root: Path, package: str = "src") -> set[Path]:
                     seen.add(found.relative_to(root))
                     todo.append(found.relative_to(root))
     return seen
+
+
+# -- the README's code map: each stage's own modules, generated so it can't drift ------------------------------
+SPINE = {"src/tracking.py", "src/tracking_store.py", "src/stop_signals.py", "src/atomic_io.py", "src/config.py"}
+MAP_START, MAP_END = "<!-- code-map:start -->", "<!-- code-map:end -->"
+
+
+def code_map(root: Path) -> str:
+    """A Markdown table: for each DVC stage, its script and every src/ module it imports (the shared recording
+    spine, paths.py and package __init__ files left out), each a link a newcomer can follow in one hop."""
+    import re
+
+    import yaml
+
+    stages = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    rows = ["| stage | script | the modules it runs (tests mirror each path under `tests/`) |", "|---|---|---|"]
+    for name, stage in stages.items():
+        module = re.search(r"python -m (pipelines\.\w+)", stage["cmd"])
+        if module is None:
+            continue
+        script = Path(*module.group(1).split(".")).with_suffix(".py")
+        own = sorted(
+            str(path)
+            for path in import_closure(root / script, root)
+            if str(path) not in SPINE and path.name not in ("__init__.py", "paths.py")
+        )
+        links = ", ".join(f"[`{path.removeprefix('src/')}`]({path})" for path in own)
+        rows.append(f"| `{name}` | [`{script}`]({script}) | {links} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    from src.paths import ROOT
+
+    print(f"{MAP_START}\n{code_map(ROOT)}\n{MAP_END}")
