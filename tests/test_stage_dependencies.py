@@ -48,4 +48,6 @@ def test_readme_code_map_is_current():
     readme = (ROOT / "README.md").read_text()
     assert MAP_START in readme and MAP_END in readme, "README.md lacks the code map markers"
     current = readme.split(MAP_START, 1)[1].split(MAP_END, 1)[0].strip()
-    assert current == code_map(ROOT), "the README's code map is stale: paste the output of `python -m src.import_closure`"
+    assert current == code_map(ROOT), (
+        "the README's code map is stale: paste the output of `python -m src.import_closure`"
+    )
