@@ -58,10 +58,6 @@ class GPTRunConfig:
     max_iters: int | None = setting(at_least=1, optional=True)
     checkpoints: int = setting(at_least=0)
 
-    def __post_init__(self):
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-
 
 @dataclass
 class BERTConfig:
@@ -116,6 +112,16 @@ class Day06Config:
     ablation: AblationConfig
     scaling: ScalingConfig
     generation: GenerationConfig
+
+    def __post_init__(self):
+        models = {"nanogpt_recipe": self.nanogpt_recipe, "gpt_budget": self.gpt_budget, "gpt_long": self.gpt_long}
+        models |= {"bert": self.bert, "ablation.model": self.ablation.model}
+        for name, model in models.items():
+            if model.n_head >= 1 and model.n_embd % model.n_head:  # n_head < 1: its own range check names it
+                raise ValueError(
+                    f"{SECTION}.{name}.n_embd ({model.n_embd}) must be divisible by {SECTION}.{name}.n_head "
+                    f"({model.n_head}): each head gets n_embd / n_head features"
+                )
 
 
 SCHEMA = Day06Config
@@ -172,17 +178,16 @@ def train_gpt(run, variant, cfg: GPTRunConfig, data, settings: Day06Config, seed
         desc=variant,
     )
     run.log_series("train_loss", history.train_loss, variant=variant, steps=history.steps)
-    run.log_series("val_loss", history.val_loss, variant=variant, steps=history.eval_steps)
-    run.log_metrics(
-        {
-            "val_loss": history.val_loss[-1],
-            "train_seconds": history.train_seconds,
-            "iterations": history.iterations,
-            "tokens_per_second": history.tokens / history.train_seconds,
-            "parameters": model.num_parameters(),
-        },
-        variant=variant,
-    )
+    # the checkpoints' validation losses, then the final one at the last step: one curve in MLflow
+    run.log_series("val_loss", history.val_loss[:-1], variant=variant, steps=history.eval_steps[:-1])
+    final = {
+        "val_loss": history.val_loss[-1],
+        "train_seconds": history.train_seconds,
+        "iterations": history.iterations,
+        "tokens_per_second": history.tokens / history.train_seconds,
+        "parameters": model.num_parameters(),
+    }
+    run.log_metrics(final, variant=variant, step=history.iterations)
     run.write_plot_data(
         f"curve_{variant}",
         [
@@ -263,9 +268,7 @@ def positional_ablation(run, cfg: AblationConfig, data, settings: Day06Config, s
         variant = f"positional_{encoding}"
         run_cfg = GPTRunConfig(**{**asdict(cfg.model), "positional": encoding})
         model, _ = train_gpt(run, variant, run_cfg, data, settings, seed)
-        val = training.evaluate_lm(
-            model, val_ids, run_cfg.block_size, settings.eval_batch_size, settings.eval_batches, seed + 1
-        )
+        val = run.metrics[variant]["val_loss"]  # on the same fixed validation windows as every model
         val_2x = None
         if encoding != "learned":  # a learned table has no rows past block_size: it cannot run there
             val_2x = training.evaluate_lm(

@@ -100,10 +100,10 @@ def train_by_budget(
             on_checkpoint(step, val)
 
     model.train()
+    progress = 0.0  # the fraction of the budget used: of the time, or of max_iters if that is nearer its end
     while elapsed < max_seconds and (max_iters is None or step < max_iters):
-        fraction = elapsed / max_seconds if max_iters is None else max(elapsed / max_seconds, step / max_iters)
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(fraction, peak_lr, warmup_fraction, min_lr_ratio)
+            group["lr"] = lr_at(progress, peak_lr, warmup_fraction, min_lr_ratio)
         started = time.perf_counter()
         inputs, targets = batches()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -121,7 +121,8 @@ def train_by_budget(
         took = time.perf_counter() - started
         elapsed += took
         bar.update(min(took, max_seconds - bar.n))
-        if n_checkpoints and elapsed >= next_checkpoint * max_seconds / (n_checkpoints + 1):
+        progress = elapsed / max_seconds if max_iters is None else max(elapsed / max_seconds, step / max_iters)
+        if next_checkpoint <= n_checkpoints and progress >= next_checkpoint / (n_checkpoints + 1):
             checkpoint()
             next_checkpoint += 1
     bar.close()
