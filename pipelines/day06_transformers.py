@@ -13,6 +13,7 @@ Records (see src/tracking.py), one nested MLflow run each:
 - attention_<naive|sdpa>: time and peak memory vs sequence length; kv_cache: generation speed with/without it
 """
 
+import copy
 import os
 from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
@@ -27,7 +28,7 @@ import torch  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from src.atomic_io import atomic_write  # noqa: E402
-from src.config import setting, validate_or_exit  # noqa: E402
+from src.config import setting, torch_device, validate_or_exit  # noqa: E402
 from src.llm import complexity, training  # noqa: E402
 from src.llm.tokenizer import CharTokenizer, load_text, train_val_split  # noqa: E402
 from src.llm.transformer import BERT, GPT2, POSITIONAL  # noqa: E402
@@ -134,16 +135,17 @@ class Corpus(NamedTuple):
 
 
 # -- GPT runs ---------------------------------------------------------------------------------------------------
-def build_gpt(cfg: GPTRunConfig, vocab_size: int, seed: int) -> GPT2:
+def build_gpt(cfg: GPTRunConfig, vocab_size: int, seed: int, device: str) -> GPT2:
     torch.manual_seed(seed)
-    return GPT2(vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.dropout, cfg.positional)
+    model = GPT2(vocab_size, cfg.block_size, cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.dropout, cfg.positional)
+    return model.to(device)
 
 
-def train_gpt(run, variant, cfg: GPTRunConfig, data, settings: Day06Config, seed, tokenizer=None):
+def train_gpt(run, variant, cfg: GPTRunConfig, data, settings: Day06Config, seed, device, tokenizer=None):
     """Train one GPT2 on its budget; record curves and final metrics; samples at checkpoints when a tokenizer is
     given. Returns (model, curve)."""
     train_ids, val_ids = data.train, data.val
-    model = build_gpt(cfg, data.vocab_size, seed)
+    model = build_gpt(cfg, data.vocab_size, seed, device)
     rng = np.random.default_rng(seed)
 
     def evaluate():
@@ -199,6 +201,8 @@ def train_gpt(run, variant, cfg: GPTRunConfig, data, settings: Day06Config, seed
 
 
 def complete(model, tokenizer, gen: GenerationConfig, seed: int) -> str:
+    """A sample continuing gen.prompt, generated on the CPU (a copy of the model, if it trains elsewhere)."""
+    model = model if next(model.parameters()).device.type == "cpu" else copy.deepcopy(model).cpu()
     prompt = torch.from_numpy(tokenizer.encode(gen.prompt))[None]
     generator = torch.Generator().manual_seed(seed)
     out = model.generate(prompt, gen.sample_chars, gen.temperature, gen.top_k, generator=generator)
@@ -212,11 +216,11 @@ def save_model(run, model, name: str, config: dict):
 
 
 # -- BERT ---------------------------------------------------------------------------------------------------------
-def train_bert(run, cfg: BERTConfig, data, seed: int):
+def train_bert(run, cfg: BERTConfig, data, seed: int, device: str):
     train_ids, val_ids, vocab = data
     mask_id = vocab  # one extra id for [MASK]
     torch.manual_seed(seed)
-    model = BERT(vocab + 1, cfg.block_size, cfg.n_embd, cfg.n_head, cfg.n_layer, dropout=cfg.dropout)
+    model = BERT(vocab + 1, cfg.block_size, cfg.n_embd, cfg.n_head, cfg.n_layer, dropout=cfg.dropout).to(device)
     rng = np.random.default_rng(seed)
     mask_rng = torch.Generator().manual_seed(seed)
 
@@ -261,13 +265,13 @@ def train_bert(run, cfg: BERTConfig, data, seed: int):
 
 
 # -- positional-encoding ablation -------------------------------------------------------------------------------
-def positional_ablation(run, cfg: AblationConfig, data, settings: Day06Config, seed: int):
+def positional_ablation(run, cfg: AblationConfig, data, settings: Day06Config, seed: int, device: str):
     rows = []
     val_ids = data.val
     for encoding in cfg.encodings:
         variant = f"positional_{encoding}"
         run_cfg = GPTRunConfig(**{**asdict(cfg.model), "positional": encoding})
-        model, _ = train_gpt(run, variant, run_cfg, data, settings, seed)
+        model, _ = train_gpt(run, variant, run_cfg, data, settings, seed, device)
         val = run.metrics[variant]["val_loss"]  # on the same fixed validation windows as every model
         val_2x = None
         if encoding != "learned":  # a learned table has no rows past block_size: it cannot run there
@@ -316,6 +320,7 @@ def attention_cost(run, cfg: ScalingConfig):
 def main(cfg: DictConfig) -> None:
     settings = validate_or_exit(cfg, SECTION, SCHEMA)
     seed = int(cfg.seed)
+    device = torch_device(cfg.profile.device)
     with StageRun(STAGE, cfg, SECTION, settings) as run:
         text = load_text()
         tokenizer = CharTokenizer(text)
@@ -325,12 +330,16 @@ def main(cfg: DictConfig) -> None:
 
         attention_cost(run, settings.scaling)
         curves = {}
-        _, curves["nanogpt_recipe"] = train_gpt(run, "nanogpt_recipe", settings.nanogpt_recipe, data, settings, seed)
+        _, curves["nanogpt_recipe"] = train_gpt(
+            run, "nanogpt_recipe", settings.nanogpt_recipe, data, settings, seed, device
+        )
         budget = settings.gpt_budget
         if settings.budget_from_recipe:  # the same wall time as the recipe took here, today (82 s on a quiet machine)
             budget = replace(budget, max_seconds=run.metrics["nanogpt_recipe"]["train_seconds"])
-        budget_model, curves["gpt_budget"] = train_gpt(run, "gpt_budget", budget, data, settings, seed)
-        long_model, curves["gpt_long"] = train_gpt(run, "gpt_long", settings.gpt_long, data, settings, seed, tokenizer)
+        budget_model, curves["gpt_budget"] = train_gpt(run, "gpt_budget", budget, data, settings, seed, device)
+        long_model, curves["gpt_long"] = train_gpt(
+            run, "gpt_long", settings.gpt_long, data, settings, seed, device, tokenizer
+        )
         save_model(run, long_model, "gpt_long", {**asdict(settings.gpt_long), "chars": tokenizer.chars})
         save_model(run, budget_model, "gpt_budget", {**asdict(budget), "chars": tokenizer.chars})
         recipe = run.metrics["nanogpt_recipe"]
@@ -350,13 +359,14 @@ def main(cfg: DictConfig) -> None:
         gen = settings.generation
         prompt = torch.from_numpy(tokenizer.encode(gen.prompt))[None]
         new_tokens = min(gen.kv_cache_new_tokens, long_model.block_size - prompt.shape[1])
+        long_model = long_model.cpu()  # generation speed and heatmaps on the CPU, whatever trained it
         run.log_metrics(complexity.generation_speed(long_model, prompt, new_tokens), variant="kv_cache")
         sample = text[len(data.train) : len(data.train) + gen.heatmap_chars]  # the start of the validation text
         maps = complexity.attention_maps(long_model, torch.from_numpy(tokenizer.encode(sample))[None])
         run.log_figure(figures.attention_heatmaps(maps, sample), "attention_heatmaps")
 
-        train_bert(run, settings.bert, data, seed)
-        positional_ablation(run, settings.ablation, data, settings, seed)
+        train_bert(run, settings.bert, data, seed, device)
+        positional_ablation(run, settings.ablation, data, settings, seed, device)
         print({k: v for k, v in run.metrics.items() if k in ("nanogpt_recipe", "gpt_budget", "gpt_long", "bert_mlm")})
 
 

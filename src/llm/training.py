@@ -82,6 +82,7 @@ def train_by_budget(
     The learning-rate schedule runs on the fraction of the budget used (time, or iterations when max_iters is the
     binding limit). `evaluate()` runs at n_checkpoints evenly spaced points of the budget and at the end, with the
     clock stopped; on_checkpoint(step, val_loss) after each (e.g. to sample text)."""
+    device = next(model.parameters()).device  # batches follow the model (cpu or cuda)
     optimizer = make_optimizer(model, peak_lr, weight_decay, beta2)
     history = History()
     next_checkpoint, elapsed, step = 1, 0.0, 0
@@ -105,8 +106,8 @@ def train_by_budget(
         for group in optimizer.param_groups:
             group["lr"] = lr_at(progress, peak_lr, warmup_fraction, min_lr_ratio)
         started = time.perf_counter()
-        inputs, targets = batches()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        inputs, targets = (t.to(device) for t in batches())
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = loss_fn(model, inputs, targets)
         loss.backward()
         if grad_clip:
@@ -142,9 +143,11 @@ def evaluate_lm(model, ids: np.ndarray, block_size: int, batch_size: int, n_batc
     was_training = model.training
     model.eval()
     rng = np.random.default_rng(seed)
-    losses = [
-        next_token_loss(model, *random_windows(ids, batch_size, block_size, rng)).item() for _ in range(n_batches)
-    ]
+    device = next(model.parameters()).device
+    losses = []
+    for _ in range(n_batches):
+        inputs, targets = random_windows(ids, batch_size, block_size, rng)
+        losses.append(next_token_loss(model, inputs.to(device), targets.to(device)).item())
     model.train(was_training)
     return float(np.mean(losses))
 
@@ -174,7 +177,8 @@ def evaluate_mlm(model, windows, mask_id: int, vocab_size: int, seed: int) -> di
     """Masked-token cross-entropy and accuracy on fixed windows (batch, time), with the same masking every call."""
     model.eval()
     inputs, labels = mask_tokens(windows, mask_id, vocab_size, torch.Generator().manual_seed(seed))
-    logits = model(inputs)
+    device = next(model.parameters()).device
+    logits = model(inputs.to(device)).cpu()
     picked = labels != IGNORE
     loss = F.cross_entropy(logits[picked].float(), labels[picked]).item()
     accuracy = (logits[picked].argmax(-1) == labels[picked]).float().mean().item()
