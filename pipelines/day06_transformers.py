@@ -41,37 +41,34 @@ SECTION = "day06"
 
 # -- the stage's config schema: conf/day06/default.yaml must fit it ---------------------------------------
 @dataclass
-class GPTRunConfig:
+class ShapeConfig:
+    """What GPT and BERT runs share: the model's shape and the batches it trains on."""
+
     n_layer: int = setting(at_least=1)
     n_head: int = setting(at_least=1)
     n_embd: int = setting(at_least=2)
     block_size: int = setting(at_least=2)
     batch_size: int = setting(at_least=1)
     dropout: float = setting(at_least=0, below=1)
-    positional: str = setting(one_of=POSITIONAL)
     peak_lr: float = setting(above=0)
+    bf16: bool
+    max_seconds: float = setting(above=0)
+
+
+@dataclass
+class GPTRunConfig(ShapeConfig):
+    positional: str = setting(one_of=POSITIONAL)
     warmup_fraction: float = setting(at_least=0, below=1)
     min_lr_ratio: float = setting(at_least=0, at_most=1)
     weight_decay: float = setting(at_least=0)
     beta2: float = setting(above=0, below=1)
-    bf16: bool
-    max_seconds: float = setting(above=0)
     max_iters: int | None = setting(at_least=1, optional=True)
     checkpoints: int = setting(at_least=0)
 
 
 @dataclass
-class BERTConfig:
-    n_layer: int = setting(at_least=1)
-    n_head: int = setting(at_least=1)
-    n_embd: int = setting(at_least=2)
-    block_size: int = setting(at_least=2)
-    batch_size: int = setting(at_least=1)
-    dropout: float = setting(at_least=0, below=1)
+class BERTConfig(ShapeConfig):
     mask_prob: float = setting(above=0, below=1)
-    peak_lr: float = setting(above=0)
-    bf16: bool
-    max_seconds: float = setting(above=0)
     eval_windows: int = setting(at_least=1)
 
 
