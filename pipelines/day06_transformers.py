@@ -233,15 +233,14 @@ def train_bert(run, cfg: BERTConfig, data, seed: int, device: str):
         peak_lr=cfg.peak_lr,
         max_seconds=cfg.max_seconds,
         bf16=cfg.bf16,
-        evaluate=lambda: training.evaluate_mlm(model, val_windows, mask_id, vocab, seed + 2)["masked_loss"],
+        evaluate=lambda: training.evaluate_mlm(model, val_windows, mask_id, vocab, seed + 2, cfg.mask_prob)[
+            "masked_loss"
+        ],
         n_checkpoints=3,
         desc="bert_mlm",
     )
-    scores = training.evaluate_mlm(model, val_windows, mask_id, vocab, seed + 2)
-    _, labels = training.mask_tokens(
-        val_windows, mask_id, vocab, torch.Generator().manual_seed(seed + 2), cfg.mask_prob
-    )
-    baselines = training.unigram_baselines(train_ids, labels[labels != training.IGNORE].numpy(), vocab)
+    scores = training.evaluate_mlm(model, val_windows, mask_id, vocab, seed + 2, cfg.mask_prob)
+    baselines = training.unigram_baselines(train_ids, scores.pop("labels").numpy(), vocab)  # the same characters
     run.log_series("train_loss", history.train_loss, variant="bert_mlm", steps=history.steps)
     run.log_series("val_masked_loss", history.val_loss, variant="bert_mlm", steps=history.eval_steps)
     run.log_metrics(

@@ -173,16 +173,17 @@ def mlm_loss(model, inputs, labels):
 
 
 @torch.no_grad()
-def evaluate_mlm(model, windows, mask_id: int, vocab_size: int, seed: int) -> dict[str, float]:
-    """Masked-token cross-entropy and accuracy on fixed windows (batch, time), with the same masking every call."""
+def evaluate_mlm(model, windows, mask_id: int, vocab_size: int, seed: int, mask_prob: float = 0.15) -> dict:
+    """Masked-token cross-entropy and accuracy on fixed windows (batch, time), with the same masking every call
+    (seed), and the labels it scored: {"masked_loss", "masked_accuracy", "n_masked", "labels"}."""
     model.eval()
-    inputs, labels = mask_tokens(windows, mask_id, vocab_size, torch.Generator().manual_seed(seed))
+    inputs, labels = mask_tokens(windows, mask_id, vocab_size, torch.Generator().manual_seed(seed), mask_prob)
     device = next(model.parameters()).device
     logits = model(inputs.to(device)).cpu()
     picked = labels != IGNORE
     loss = F.cross_entropy(logits[picked].float(), labels[picked]).item()
     accuracy = (logits[picked].argmax(-1) == labels[picked]).float().mean().item()
-    return {"masked_loss": loss, "masked_accuracy": accuracy, "n_masked": int(picked.sum())}
+    return {"masked_loss": loss, "masked_accuracy": accuracy, "n_masked": int(picked.sum()), "labels": labels[picked]}
 
 
 def unigram_baselines(train_ids: np.ndarray, targets: np.ndarray, vocab_size: int) -> dict[str, float]:
