@@ -78,6 +78,7 @@ bench: install  ## benchmarks: from-scratch vs reference in one process, results
 	$(BIN)/python -m src.ml.classical.benchmark
 	$(BIN)/python -m src.ml.deep_learning.benchmark
 	$(BIN)/python -m src.production.benchmark
+	$(BIN)/python -m src.llm.benchmark
 
 SERVING_LOG_DIR ?= logs/serving
 
