@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 import hydra
+import torch
 from omegaconf import DictConfig
 
 from src.config import setting, torch_device, validate_or_exit
@@ -27,6 +28,7 @@ class Day07EmbedConfig:
     max_length: int = setting(at_least=8, at_most=512)
     batch_size: int = setting(at_least=1)
     doc_limit: int | None = setting(at_least=1, optional=True)
+    torch_threads: int | None = setting(at_least=1, optional=True)
 
 
 SCHEMA = Day07EmbedConfig
@@ -40,6 +42,8 @@ def main(cfg: DictConfig) -> None:
         limit = settings.doc_limit or len(data.doc_ids)
         doc_ids, doc_texts = data.doc_ids[:limit], data.doc_texts[:limit]
         query_ids = list(data.queries)
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
         encoder = MiniLMEncoder(settings.max_length, settings.batch_size, torch_device(cfg.profile.device))
         start = time.perf_counter()
         docs = encoder.encode(doc_texts, progress=True)
