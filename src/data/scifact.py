@@ -79,3 +79,24 @@ def load_scifact() -> SciFact:
             if qid not in queries or not set(docs) <= known:
                 raise SciFactFormatError(f"qrels/{split}.tsv: query {qid} or one of its documents is not in the data")
     return SciFact(doc_ids, titles, abstracts, queries, qrels)
+
+
+def subset(data: SciFact, doc_limit: int | None, train_queries: int | None, test_queries: int | None) -> SciFact:
+    """The first N train/test queries (None = all) and the first doc_limit documents plus every document judged
+    for a kept query, in corpus order: a small but scoreable SciFact for smoke runs."""
+    limits = {"train": train_queries, "test": test_queries}
+    qrels = {split: dict(list(table.items())[: limits[split]]) for split, table in data.qrels.items()}
+    if doc_limit is None:
+        keep = set(data.doc_ids)
+    else:
+        keep = set(data.doc_ids[:doc_limit]) | {
+            doc for table in qrels.values() for docs in table.values() for doc in docs
+        }
+    rows = [i for i, doc in enumerate(data.doc_ids) if doc in keep]
+    return SciFact(
+        [data.doc_ids[i] for i in rows],
+        [data.titles[i] for i in rows],
+        [data.abstracts[i] for i in rows],
+        data.queries,
+        qrels,
+    )

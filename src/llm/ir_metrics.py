@@ -21,6 +21,13 @@ def ranking(scores: dict[str, float]) -> list[str]:
     return [doc for doc, _ in sorted(scores.items(), key=lambda item: (item[1], item[0]), reverse=True)]
 
 
+def untie(run: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The same ranking with strictly decreasing scores (n, n-1, ...): fused runs (RRF) have many exact ties,
+    and evaluation tools order ties differently (trec_eval by doc id, others by insertion); a run whose ties are
+    already broken is scored the same by all of them."""
+    return {qid: {doc: float(len(scores) - i) for i, doc in enumerate(ranking(scores))} for qid, scores in run.items()}
+
+
 def ndcg_at_k(ranked: list[str], relevance: dict[str, int], k: int) -> float:
     dcg = sum(relevance.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if relevance.get(doc, 0) > 0)
     ideal = sorted((r for r in relevance.values() if r > 0), reverse=True)[:k]

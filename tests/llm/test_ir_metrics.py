@@ -44,3 +44,11 @@ def test_missing_query_counts_zero_and_empty_qrels_refused():
     assert ir_metrics.evaluate({}, {"q": {"a": 1}})["ndcg_at_10"] == 0.0
     with pytest.raises(ValueError, match="no queries"):
         ir_metrics.evaluate({}, {})
+
+
+def test_untie_keeps_the_ranking_and_makes_every_tool_agree():
+    run, qrels = random_run_and_qrels(5, tied=True)
+    untied = ir_metrics.untie(run)
+    assert all(ir_metrics.ranking(untied[q]) == ir_metrics.ranking(run[q]) for q in run)
+    ours, reference = ir_metrics.evaluate(untied, qrels), ir_metrics.reference_evaluate(untied, qrels)
+    assert all(ours[m] == pytest.approx(reference[m], abs=1e-9) for m in ir_metrics.METRICS)
