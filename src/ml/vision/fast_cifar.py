@@ -135,9 +135,21 @@ class FastNet(nn.Module):
         self.whiten.weight.copy_(torch.cat([filters, -filters]))
 
 
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> the GPU where one exists, else the CPU; 'cpu' / 'cuda' as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, enabled: bool):
+    """bfloat16 autocast on the CPU (AVX-512 bf16) or the GPU: matrix products in bf16, reductions in fp32."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
 def to_normalised_tensor(images_nhwc: np.ndarray) -> torch.Tensor:
     """uint8 (N, 32, 32, 3) -> float32 (N, 3, 32, 32) with the CIFAR channel means and stds removed."""
-    x = torch.from_numpy(images_nhwc).permute(0, 3, 1, 2).float().div_(255)
+    x = torch.from_numpy(np.ascontiguousarray(images_nhwc)).permute(0, 3, 1, 2).float().div_(255)
     mean, std = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1), torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
@@ -146,8 +158,8 @@ def random_translate(padded: torch.Tensor, size: int, generator: torch.Generator
     """A random size x size crop of each reflect-padded image: a shift of up to `pad` pixels each way.
     Images with the same shift are cut out together, (2 pad + 1)^2 slicing operations in all."""
     pad = (padded.shape[-1] - size) // 2
-    shifts = torch.randint(-pad, pad + 1, (len(padded), 2), generator=generator)
-    out = torch.empty((len(padded), padded.shape[1], size, size), dtype=padded.dtype)
+    shifts = torch.randint(-pad, pad + 1, (len(padded), 2), generator=generator).to(padded.device)
+    out = torch.empty((len(padded), padded.shape[1], size, size), dtype=padded.dtype, device=padded.device)
     for dy in range(-pad, pad + 1):
         for dx in range(-pad, pad + 1):
             chosen = ((shifts[:, 0] == dy) & (shifts[:, 1] == dx)).nonzero().squeeze(1)
@@ -162,7 +174,7 @@ class EpochImages:
     def __init__(self, images: torch.Tensor, translate: int, flip: bool, generator: torch.Generator):
         self.translate, self.flip, self.generator = translate, flip, generator
         if flip:  # epoch 0 flips a random half; later epochs flip every image on odd epochs (alternating)
-            half = torch.rand(len(images), generator=generator) < 0.5
+            half = (torch.rand(len(images), generator=generator) < 0.5).to(images.device)
             images = torch.where(half.view(-1, 1, 1, 1), images.flip(-1), images)
         self.base = F.pad(images, (translate,) * 4, mode="reflect") if translate else images
         self.size = images.shape[-1]
@@ -203,6 +215,7 @@ def predict_logits(
     """Logits for normalised images, averaged over test-time augmentations: 0 none, 1 + mirror image,
     2 + one-pixel translations (up-left and down-right) of both, weighted half and half."""
     model.eval()
+    device = next(model.parameters()).device
 
     def mirror(x):
         return model(x) if tta_level == 0 else 0.5 * (model(x) + model(x.flip(-1)))
@@ -216,8 +229,8 @@ def predict_logits(
         shifted = 0.5 * (mirror(padded[:, :, :size, :size]) + mirror(padded[:, :, 2:, 2:]))
         return 0.5 * logits + 0.5 * shifted
 
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        return torch.cat([views(batch).float() for batch in images.split(batch_size)])
+    with autocast(device, bf16):
+        return torch.cat([views(batch.to(device)).float().cpu() for batch in images.split(batch_size)])
 
 
 def accuracy(logits: torch.Tensor, labels: np.ndarray) -> float:
@@ -233,17 +246,19 @@ def train_fast_net(
     eval_labels: np.ndarray | None = None,
     on_epoch: Callable[[dict], None] | None = None,
     verbose: bool = True,
+    device: str = "cpu",
 ) -> tuple[FastNet, list[dict]]:
     """Train FastNet on uint8 NHWC images; after every epoch (and at the end, with the lookahead average in
     place) score `eval_images` without TTA and call `on_epoch` with {epoch, seconds, images_per_second,
     train_loss, eval_accuracy}. `seconds` is training time only, cumulative, as in airbench."""
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    x_train = to_normalised_tensor(train_images)
-    y_train = torch.from_numpy(train_labels.astype(np.int64))
+    device = resolve_device(device)
+    x_train = to_normalised_tensor(train_images).to(device)
+    y_train = torch.from_numpy(train_labels.astype(np.int64)).to(device)
     x_eval = to_normalised_tensor(eval_images) if eval_images is not None else None
 
-    model = FastNet(recipe.widths, recipe.bn_momentum).to(memory_format=torch.channels_last)
+    model = FastNet(recipe.widths, recipe.bn_momentum).to(device, memory_format=torch.channels_last)
     model.init_whitening(x_train[:5000])
     batch = recipe.batch_size
     steps_per_epoch = len(x_train) // batch
@@ -277,14 +292,14 @@ def train_fast_net(
         model.train()
         model.whiten.bias.requires_grad = epoch < recipe.whiten_bias_epochs
         images = epoch_images.for_epoch(epoch)
-        order = torch.randperm(len(images), generator=generator)
+        order = torch.randperm(len(images), generator=generator).to(device)
         losses, seen = [], 0
         batches = range(steps_per_epoch)
         for i in tqdm(batches, desc=f"fast net epoch {epoch + 1}", unit="batch", disable=not verbose, leave=False):
             index = order[i * batch : (i + 1) * batch]
             for group in optimizer.param_groups:
                 group["lr"] = group["initial_lr"] * lr_factor(step, total_steps)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
+            with autocast(device, recipe.bf16):
                 logits = model(images[index])
             loss = loss_fn(logits.float(), y_train[index])
             optimizer.zero_grad(set_to_none=True)

@@ -70,3 +70,21 @@ class ResNet18(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+class SmallResNet(nn.Module):
+    """The torch twin of src.ml.vision.scratch_resnet.small_resnet: stem conv3x3 + BN + ReLU, one residual block
+    per width (stride 2 from the second on), global average pooling, a linear layer."""
+
+    def __init__(self, widths=(16, 32, 64), num_classes: int = 10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        blocks, channels = [], widths[0]
+        for i, width in enumerate(widths):
+            blocks.append(ResidualBlock(channels, width, 1 if i == 0 else 2))
+            channels = width
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(self.stem(x)).mean(dim=(2, 3)))
