@@ -249,8 +249,10 @@ def train_fast_net(
     device: str = "cpu",
 ) -> tuple[FastNet, list[dict]]:
     """Train FastNet on uint8 NHWC images; after every epoch (and at the end, with the lookahead average in
-    place) score `eval_images` without TTA and call `on_epoch` with {epoch, seconds, images_per_second,
-    train_loss, eval_accuracy}. `seconds` is training time only, cumulative, as in airbench."""
+    place) score `eval_images` without TTA and call `on_epoch` with {epoch, seconds, cpu_seconds,
+    images_per_second, train_loss, eval_accuracy}. `seconds` is training wall time only, cumulative, as in
+    airbench; cpu_seconds the process's CPU time over the same spans (on a shared machine, wall time also
+    counts other people's work; with T threads on an idle machine cpu_seconds ~ T x seconds)."""
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     device = resolve_device(device)
@@ -286,9 +288,9 @@ def train_fast_net(
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing, reduction="sum")
     epoch_images = EpochImages(x_train, recipe.translate, recipe.flip, generator)
 
-    history, step, trained_seconds = [], 0, 0.0
+    history, step, trained_seconds, cpu_seconds = [], 0, 0.0, 0.0
     for epoch in range(math.ceil(recipe.epochs)):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         model.train()
         model.whiten.bias.requires_grad = epoch < recipe.whiten_bias_epochs
         images = epoch_images.for_epoch(epoch)
@@ -316,9 +318,11 @@ def train_fast_net(
             lookahead.update(model, decay=1.0)  # decay 1: the average itself becomes the model
         seconds = time.perf_counter() - started
         trained_seconds += seconds
+        cpu_seconds += time.process_time() - cpu_started
         record = {
             "epoch": epoch + 1,
             "seconds": trained_seconds,
+            "cpu_seconds": cpu_seconds,  # CPU time of all threads: what the work costs, whatever else runs
             "images_per_second": seen / seconds,
             "train_loss": float(np.mean(losses)),
         }

@@ -120,3 +120,11 @@ def inference_images_per_second(model: nn.Module, images: np.ndarray, bf16: bool
     started = time.perf_counter()
     predict_logits(model, x, 0, bf16, batch_size=500)
     return len(x) / (time.perf_counter() - started)
+
+
+def save_model(model: nn.Module, path) -> None:
+    """The model's state_dict, written atomically (a crash never leaves half a file for DVC to cache)."""
+    from src.atomic_io import atomic_write
+
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
