@@ -228,10 +228,7 @@ def run_small_resnets(run: StageRun, cfg: Day05Config, data: dict, seed: int) ->
         twin, x, y, (x_test, y_test), epochs=c.epochs, batch_size=c.batch_size, lr=c.lr, seed=seed
     )
     filters = {}
-    for variant, history, model in (
-        ("scratch_small_resnet", scratch_history, scratch),
-        ("torch_small_resnet", torch_history, twin),
-    ):
+    for variant, history in (("scratch_small_resnet", scratch_history), ("torch_small_resnet", torch_history)):
         run.log_series("val_accuracy", history["val_accuracy"], variant=variant, steps=range(1, c.epochs + 1))
         run.log_series("loss", history["loss"], variant=variant, steps=range(1, c.epochs + 1))
         run.log_metrics(

@@ -10,6 +10,7 @@ The same table drives tests/ml/vision/test_im2col.py, which holds every implemen
 """
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -95,7 +96,8 @@ def run(shapes=CONV_SHAPES, repeats: int = 3) -> list[dict]:
             if name == "naive_loop" and naive_dots(shape) > NAIVE_MAX_DOTS:
                 continue
             time.sleep(IDLE_SECONDS)
-            seconds[name] = best_time(lambda fn=fn: fn(arrays, stride, padding), repeats=repeats, max_calls=50)
+            call = functools.partial(fn, arrays, stride, padding)
+            seconds[name] = best_time(call, repeats=repeats, max_calls=50)
         row = {"shape": shape_name(shape), "batch": shape[0], "in_channels": shape[1], "out_channels": shape[2]}
         row |= {"size": shape[3], "kernel": shape[4], "stride": stride, "padding": padding}
         for name, value in seconds.items():

@@ -109,7 +109,8 @@ class FastNet(nn.Module):
         self.whiten.weight.requires_grad = False
         nn.init.zeros_(self.whiten.bias)
         channels = (whiten_width, *widths)
-        self.groups = nn.Sequential(*(ConvGroup(a, b, bn_momentum) for a, b in zip(channels, channels[1:])))
+        pairs = zip(channels[:-1], channels[1:], strict=True)
+        self.groups = nn.Sequential(*(ConvGroup(a, b, bn_momentum) for a, b in pairs))
         self.head = nn.Linear(widths[-1], num_classes, bias=False)
         self.logit_scale = 1 / 9  # keeps the initial logits small: a calm start at a high learning rate
 

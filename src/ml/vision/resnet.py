@@ -78,7 +78,8 @@ class SmallResNet(nn.Module):
 
     def __init__(self, widths=(16, 32, 64), num_classes: int = 10):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        stem_conv = nn.Conv2d(3, widths[0], 3, padding=1, bias=False)
+        self.stem = nn.Sequential(stem_conv, nn.BatchNorm2d(widths[0]), nn.ReLU())
         blocks, channels = [], widths[0]
         for i, width in enumerate(widths):
             blocks.append(ResidualBlock(channels, width, 1 if i == 0 else 2))
