@@ -24,7 +24,7 @@ import numpy as np
 
 from src import atomic_io
 from src.data.checksums import verified_path
-from src.paths import ROOT
+from src.paths import DATA_RAW, MANIFEST, ROOT
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_SHARDS = tuple(f"cifar10/jpeg_q75/train_shard{i:02d}.npz" for i in range(15))
@@ -68,8 +68,9 @@ def _join(parts: list[tuple[np.ndarray, ...]], name: str) -> tuple[np.ndarray, n
     return images, labels, index
 
 
-def decode_all(shards=None) -> dict[str, np.ndarray]:
-    """Verify and decode every embedded shard. `shards` overrides the file lists (tests use a few)."""
+def decode_all(shards=None, manifest: Path = MANIFEST, root: Path = DATA_RAW) -> dict[str, np.ndarray]:
+    """Verify and decode every embedded shard. `shards` ({part: files}) overrides the file lists, and
+    manifest/root the checksum manifest and data folder (tests use a few files and a corrupted copy)."""
     shards = shards or {
         "train": TRAIN_SHARDS,
         "test": TEST_SHARDS,
@@ -79,7 +80,7 @@ def decode_all(shards=None) -> dict[str, np.ndarray]:
     arrays = {}
     for name, files in shards.items():
         read = read_lossless if name.startswith("lossless") else decode_jpeg_shard
-        images, labels, index = _join([read(verified_path(f)) for f in files], name)
+        images, labels, index = _join([read(verified_path(f, manifest, root)) for f in files], name)
         arrays[f"{name}_x"], arrays[f"{name}_y"], arrays[f"{name}_index"] = images, labels, index
     return arrays
 
