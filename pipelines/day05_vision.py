@@ -19,7 +19,7 @@ import torch
 from omegaconf import DictConfig
 
 from src.config import setting, validate_or_exit
-from src.data.cifar10 import CLASSES, load_processed
+from src.data.cifar10 import CLASSES, load_processed, test_subset
 from src.ml.deep_learning import torch_training
 from src.ml.vision import ResNet18, small_resnet
 from src.ml.vision.fast_cifar import FastRecipe, predict_logits, to_normalised_tensor, train_fast_net
@@ -124,7 +124,8 @@ def log_history(run: StageRun, history: list[dict], variant: str):
 
 def run_fast_net(run: StageRun, cfg: Day05Config, data: dict, seed: int, device: str):
     """Train the fast net on the JPEG training set; score the JPEG test set with TTA; JPEG vs lossless."""
-    x_test, y_test = data["test_x"][: cfg.test_size], data["test_y"][: cfg.test_size]
+    subset = test_subset(cfg.test_size, seed)
+    x_test, y_test = data["test_x"][subset], data["test_y"][subset]
     model, history = train_fast_net(
         data["train_x"][: cfg.train_size],
         data["train_y"][: cfg.train_size],
@@ -173,7 +174,8 @@ def run_fast_net(run: StageRun, cfg: Day05Config, data: dict, seed: int, device:
 def run_resnet18(run: StageRun, cfg: Day05Config, data: dict, seed: int, device: str):
     """ResNet18 on a short budget: the first resnet18.train_size JPEG training images, scored on eval_size."""
     c = cfg.resnet18
-    x_eval, y_eval = data["test_x"][: c.eval_size], data["test_y"][: c.eval_size]
+    subset = test_subset(c.eval_size, seed)
+    x_eval, y_eval = data["test_x"][subset], data["test_y"][subset]
     torch.manual_seed(seed)
     model = ResNet18(num_classes=len(CLASSES))
     history = train_classifier(
@@ -252,10 +254,11 @@ def run_small_resnets(run: StageRun, cfg: Day05Config, data: dict, seed: int) ->
     return filters
 
 
-def record_figures(run, cfg, data, fast, resnet, filters):
+def record_figures(run, cfg, data, seed, fast, resnet, filters):
     fast_model, fast_history, predictions, confidence = fast
     resnet_model, resnet_history, resnet_predictions = resnet
-    y_test = data["test_y"][: cfg.test_size]
+    subset = test_subset(cfg.test_size, seed)
+    y_test = data["test_y"][subset]
     budget = cfg.fast.time_budget_minutes * 60
     curves = {"fast net": fast_history, "ResNet18 (short budget)": resnet_history}
     run.log_figure(figures.accuracy_vs_time(curves, cfg.fast.target_accuracy, budget), "accuracy_vs_time")
@@ -269,7 +272,7 @@ def record_figures(run, cfg, data, fast, resnet, filters):
     title = f"Fast net on the CIFAR-10 test set (JPEG), accuracy {np.mean(predictions == y_test):.3f}"
     run.log_figure(figures.confusion_matrix(y_test, predictions, CLASSES, title), "confusion_matrix")
     grid = figures.misclassified_grid(
-        data["test_x"][: cfg.test_size], y_test, predictions, confidence, CLASSES, cfg.figures.misclassified
+        data["test_x"][subset], y_test, predictions, confidence, CLASSES, cfg.figures.misclassified
     )
     run.log_figure(grid, "misclassified")
     filters = {
@@ -289,7 +292,7 @@ def main(cfg: DictConfig) -> None:
         fast = run_fast_net(run, settings, data, cfg.seed, device)
         resnet = run_resnet18(run, settings, data, cfg.seed, device)
         filters = run_small_resnets(run, settings, data, cfg.seed)
-        record_figures(run, settings, data, fast, resnet, filters)
+        record_figures(run, settings, data, cfg.seed, fast, resnet, filters)
 
 
 if __name__ == "__main__":

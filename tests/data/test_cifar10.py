@@ -50,3 +50,11 @@ def test_jpeg_and_lossless_test_images_are_the_same_pictures(cifar10_processed_d
 def test_missing_processed_arrays_say_which_stage_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="dvc repro day05_prepare"):
         cifar10.load_processed(tmp_path)
+
+
+def test_test_subsets_are_balanced_samples_not_the_class_ordered_head(cifar10_processed_dir):
+    labels = cifar10.load_processed(cifar10_processed_dir)["test_y"]
+    subset = cifar10.test_subset(2000, seed=0)
+    assert len(set(subset)) == 2000 and np.array_equal(cifar10.test_subset(2000, seed=0), subset)
+    assert np.bincount(labels[subset], minlength=10).max() < 300  # the first 2,000 hold 1,000 airplanes
+    assert np.array_equal(cifar10.test_subset(10_000, seed=0), np.arange(10_000))
