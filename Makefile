@@ -74,16 +74,17 @@ sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per
 	@echo "6 runs in MLflow experiment day01-math (tag hydra_overrides); outputs under multirun/"
 
 bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
-	$(BIN)/python -m src.core.matmul_benchmark
+	$(BIN)/python -m src.core.experiments.matmul_benchmark
 	$(BIN)/python -m src.ml.classical.benchmark
 	$(BIN)/python -m src.ml.deep_learning.benchmark
 	$(BIN)/python -m src.ml.vision.conv_benchmark
+	$(BIN)/python -m src.production.benchmark
 
 SERVING_LOG_DIR ?= logs/serving
 
-monitor: install  ## Evidently drift + quality report on the live service log (SERVING_LOG_DIR=logs/serving) into reports/monitoring/live
-	$(BIN)/python -m pipelines.monitor monitoring.source=live monitoring.live_log_dir=$(SERVING_LOG_DIR)
-	@echo "Open reports/monitoring/live/html/live_drift.html (and live_quality.html when feedback was logged)"
+monitor: install  ## Evidently drift + quality report on the live service log (SERVING_LOG_DIR=logs/serving) into reports/monitor/live
+	$(BIN)/python -m pipelines.monitor monitor.source=live monitor.live_log_dir=$(SERVING_LOG_DIR)
+	@echo "Open reports/monitor/live/html/live_drift.html (and live_quality.html when feedback was logged)"
 
 serve: install  ## serve the packaged issue classifier on 127.0.0.1:$(SERVE_PORT) (Ctrl-C stops it)
 	@test -f reports/package/bento.json || { echo "no Bento yet: run make repro (or dvc repro package) first"; exit 1; }
