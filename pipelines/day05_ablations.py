@@ -16,7 +16,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from src.config import setting, validate_or_exit
-from src.data.cifar10 import load_processed, test_subset
+from src.data.cifar10 import evaluation_indices, load_processed
 from src.ml.vision.ablations import run_variant, variants
 from src.tracking import StageRun
 from src.visualization import vision as figures
@@ -52,7 +52,7 @@ def main(cfg: DictConfig) -> None:
     settings = validate_or_exit(cfg, SECTION, SCHEMA)
     with StageRun(STAGE, cfg, SECTION, settings) as run:
         raw = load_processed()
-        subset = test_subset(settings.eval_size, cfg.seed)
+        subset = evaluation_indices(settings.eval_size, cfg.seed)
         data = {
             "train_x": raw["train_x"][: settings.train_size],
             "train_y": raw["train_y"][: settings.train_size],

@@ -19,7 +19,7 @@ import torch
 from omegaconf import DictConfig
 
 from src.config import setting, validate_or_exit
-from src.data.cifar10 import CLASSES, load_processed, test_subset
+from src.data.cifar10 import CLASSES, evaluation_indices, load_processed
 from src.ml.deep_learning import torch_training
 from src.ml.vision import ResNet18, small_resnet
 from src.ml.vision.fast_cifar import FastRecipe, predict_logits, to_normalised_tensor, train_fast_net
@@ -124,7 +124,7 @@ def log_history(run: StageRun, history: list[dict], variant: str):
 
 def run_fast_net(run: StageRun, cfg: Day05Config, data: dict, seed: int, device: str):
     """Train the fast net on the JPEG training set; score the JPEG test set with TTA; JPEG vs lossless."""
-    subset = test_subset(cfg.test_size, seed)
+    subset = evaluation_indices(cfg.test_size, seed)
     x_test, y_test = data["test_x"][subset], data["test_y"][subset]
     model, history = train_fast_net(
         data["train_x"][: cfg.train_size],
@@ -174,7 +174,7 @@ def run_fast_net(run: StageRun, cfg: Day05Config, data: dict, seed: int, device:
 def run_resnet18(run: StageRun, cfg: Day05Config, data: dict, seed: int, device: str):
     """ResNet18 on a short budget: the first resnet18.train_size JPEG training images, scored on eval_size."""
     c = cfg.resnet18
-    subset = test_subset(c.eval_size, seed)
+    subset = evaluation_indices(c.eval_size, seed)
     x_eval, y_eval = data["test_x"][subset], data["test_y"][subset]
     torch.manual_seed(seed)
     model = ResNet18(num_classes=len(CLASSES))
@@ -257,7 +257,7 @@ def run_small_resnets(run: StageRun, cfg: Day05Config, data: dict, seed: int) ->
 def record_figures(run, cfg, data, seed, fast, resnet, filters):
     fast_model, fast_history, predictions, confidence = fast
     resnet_model, resnet_history, resnet_predictions = resnet
-    subset = test_subset(cfg.test_size, seed)
+    subset = evaluation_indices(cfg.test_size, seed)
     y_test = data["test_y"][subset]
     budget = cfg.fast.time_budget_minutes * 60
     curves = {"fast net": fast_history, "ResNet18 (short budget)": resnet_history}

@@ -40,7 +40,7 @@ class CIFAR10FormatError(ValueError):
     """A shard whose arrays do not describe 32x32 RGB images with labels 0-9."""
 
 
-def test_subset(size: int, seed: int) -> np.ndarray:
+def evaluation_indices(size: int, seed: int) -> np.ndarray:
     """Indices of `size` test images to score. Only the first 1,000 JPEG test images are in the original
     (shuffled) order; the other 9,000 come class by class (test[1000:2000] is 897 airplanes), so the first n
     images of a smaller subset would be badly unbalanced. All 10,000: 0..9999; fewer: a seeded random sample."""

@@ -52,9 +52,9 @@ def test_missing_processed_arrays_say_which_stage_to_run(tmp_path):
         cifar10.load_processed(tmp_path)
 
 
-def test_test_subsets_are_balanced_samples_not_the_class_ordered_head(cifar10_processed_dir):
+def test_evaluation_subsets_are_balanced_samples_not_the_class_ordered_head(cifar10_processed_dir):
     labels = cifar10.load_processed(cifar10_processed_dir)["test_y"]
-    subset = cifar10.test_subset(2000, seed=0)
-    assert len(set(subset)) == 2000 and np.array_equal(cifar10.test_subset(2000, seed=0), subset)
+    subset = cifar10.evaluation_indices(2000, seed=0)
+    assert len(set(subset)) == 2000 and np.array_equal(cifar10.evaluation_indices(2000, seed=0), subset)
     assert np.bincount(labels[subset], minlength=10).max() < 300  # the first 2,000 hold 1,000 airplanes
-    assert np.array_equal(cifar10.test_subset(10_000, seed=0), np.arange(10_000))
+    assert np.array_equal(cifar10.evaluation_indices(10_000, seed=0), np.arange(10_000))

@@ -8,7 +8,7 @@ import torch
 from mlflow.tracking import MlflowClient
 
 import pipelines.day05_vision as day05
-from src.data.cifar10 import load_processed, test_subset
+from src.data.cifar10 import evaluation_indices, load_processed
 from src.ml.vision.fast_cifar import FastNet, predict_logits, to_normalised_tensor
 from tests.conftest import run_stage
 
@@ -36,7 +36,7 @@ def test_smoke_stage_trains_every_model_and_records_them(tracking_store, cifar10
 
     # the saved fast net is the one that was scored (no TTA, last epoch)
     data = load_processed()
-    subset = test_subset(500, 42)  # the smoke profile's test_size, and the seed
+    subset = evaluation_indices(500, 42)  # the smoke profile's test_size, and the seed
     model = FastNet(widths=(16, 32, 32))
     model.load_state_dict(torch.load(tmp_path / "models" / "day05_vision" / "fast_net.pt"))
     logits = predict_logits(model, to_normalised_tensor(data["test_x"][subset]), 0, bf16=True)
