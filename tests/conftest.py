@@ -58,6 +58,28 @@ def run_stage(stage: str, *args: str, env: dict | None = None, timeout: int = 30
     )
 
 
+@pytest.fixture(scope="session")
+def cifar10_processed_dir(tmp_path_factory):
+    """The decoded CIFAR-10 arrays (day05_prepare's output): the project's if `dvc repro day05_prepare` has
+    run, else decoded once per test session into a temporary folder (about 15 s)."""
+    from src.data import cifar10
+
+    if (cifar10.PROCESSED_DIR / cifar10.PROCESSED_FILE).exists():
+        return cifar10.PROCESSED_DIR
+    folder = tmp_path_factory.mktemp("cifar10")
+    cifar10.prepare(folder)
+    return folder
+
+
+@pytest.fixture
+def cifar10_data(cifar10_processed_dir, monkeypatch):
+    """Stages run in this process read the decoded CIFAR-10 arrays from cifar10_processed_dir."""
+    from src.data import cifar10
+
+    monkeypatch.setattr(cifar10, "PROCESSED_DIR", cifar10_processed_dir)
+    return cifar10_processed_dir
+
+
 # -- the capstone's shared fixtures (serving, monitoring and stage tests use them too) -------------------------
 STRAY_OUTPUTS = ("mlruns", "mlartifacts")  # where MLflow writes artifacts when nobody says where
 
