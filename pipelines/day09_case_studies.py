@@ -94,7 +94,7 @@ class ChurnConfig:
     def __post_init__(self):
         if self.target_roc_auc >= self.leakage_roc_auc:
             raise ValueError(
-                f"churn.target_roc_auc ({self.target_roc_auc}) must be below churn.leakage_roc_auc "
+                f"day09.churn.target_roc_auc ({self.target_roc_auc}) must be below day09.churn.leakage_roc_auc "
                 f"({self.leakage_roc_auc}): the target must be reachable without tripping the leakage guard"
             )
 
