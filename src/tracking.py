@@ -20,7 +20,11 @@ What it guarantees:
 - each variant (an implementation: `scratch_qr`, `numpy_qr`, ...) is a nested run tagged `variant`, so the
   MLflow compare view puts from-scratch and reference side by side;
 - `reports/<stage>/metrics.json` is written only when the stage succeeds, atomically, with keys
-  `<variant>.<metric>`; an exception marks every run FAILED (KILLED on Ctrl-C or SIGTERM), and no file is half-written.
+  `<variant>.<metric>`; an exception marks every run FAILED (KILLED on Ctrl-C or SIGTERM), and no file is half-written;
+- a stop signal always stops the stage (exit 128 + signum), even one that arrives while the runs are being closed
+  (src/stop_signals.py); a run whose process died by SIGKILL is marked KILLED by the next start of the stage,
+  which also deletes the temporary files that process left in its outputs (src/tracking_store.py);
+- an unreachable or unwritable tracking store fails the stage in seconds, before any work, naming the URI.
 
 The tracking store is `MLFLOW_TRACKING_URI` if set, else `sqlite:///<project>/mlflow.db`. Stages never touch
 the MLflow client themselves: everything they record goes through the methods below.
@@ -30,21 +34,24 @@ import dataclasses
 import hashlib
 import json
 import os
-import signal
 import subprocess
-import threading
+import sys
 import time
 import traceback
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from src import atomic_io
+from src import atomic_io, tracking_store
 from src.paths import MODELS, REPORTS, ROOT
+from src.stop_signals import StopGuard, StopRequested
 
 # Before mlflow is imported anywhere: no telemetry thread trying DNS on an offline machine; no GUI backend.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# A server that dies mid-run: fail within a minute or two, not after MLflow's default ~2 min x 7 retries.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
 
 LOG_BATCH_SIZE = 1000  # MLflow's limit of metrics per log_batch call
 
@@ -148,58 +155,98 @@ class StageRun:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def __enter__(self) -> "StageRun":
+        uri = tracking_uri()
+        try:
+            tracking_store.check_reachable(uri)  # seconds, not minutes of retries, when the store is down
+        except tracking_store.TrackingStoreError as err:
+            raise SystemExit(f"tracking store error: {err}") from None
         import mlflow
         from mlflow.tracking import MlflowClient
 
-        mlflow.set_tracking_uri(tracking_uri())
+        mlflow.set_tracking_uri(uri)
         self._client = MlflowClient()
+        self._stop = StopGuard()
+        self._stop.install()  # before the first run exists: a stop from here on closes the runs
+        try:
+            self._open_runs(uri)
+        except BaseException:
+            self._stop.defer()
+            if hasattr(self, "run_id"):
+                self._close("KILLED" if self._stop.signum else "FAILED", *sys.exc_info())
+            self._stop.restore()
+            raise
+        return self
+
+    def _open_runs(self, uri: str):
         name = experiment_name(self.stage)
         experiment = self._client.get_experiment_by_name(name)
         if experiment is None:
-            self.experiment_id = self._client.create_experiment(name, artifact_location(tracking_uri(), name))
+            self.experiment_id = self._client.create_experiment(name, artifact_location(uri, name))
         else:
             self.experiment_id = experiment.experiment_id
+        # What an earlier start killed by SIGKILL left behind: runs still RUNNING, temporary files in our outputs.
+        for run_id in tracking_store.mark_orphaned_runs_killed(self._client, self.experiment_id):
+            print(f"note: run {run_id} of an earlier start whose process is gone was marked KILLED", file=sys.stderr)
+        for folder in (self.out_dir, self.models_dir):
+            atomic_io.remove_orphaned_temporaries(folder)
         self.tags = {
             "git_commit": git_commit(),
             "dvc_stage": self.stage,
             "profile": self.profile,
             "config_digest": config_digest(self.config),
             "hydra_overrides": _hydra_overrides(),
+            tracking_store.PROCESS_TAG: tracking_store.process_tag(),
         }
         overrides = self.tags["hydra_overrides"]
         run = self._client.create_run(self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags)
         self.run_id = run.info.run_id
         self._log_params(self.run_id, flatten(self.config))
         self._started = time.perf_counter()
-        self._previous_sigterm = None
-        if threading.current_thread() is threading.main_thread():  # Python allows handlers only there
-            self._previous_sigterm = signal.signal(signal.SIGTERM, self._raise_on_sigterm)
-        return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-        status = "FINISHED"
+        """Close the runs and, on success, write metrics.json. A signal arriving now is deferred, not lost:
+        the wind-down finishes (runs closed, metrics.json whole) and then the stage exits with 128 + signum."""
+        stage_failed = exc_type is not None
+        while True:  # a signal landing on the very first bytecode here is caught and the deferral retried
+            try:
+                self._stop.defer()
+                break
+            except StopRequested as stop:
+                exc_type, exc, tb = (type(stop), stop, stop.__traceback__) if exc_type is None else (exc_type, exc, tb)
         try:
-            if exc_type is None:
-                self.log_metrics({"wall_seconds": time.perf_counter() - self._started}, variant="stage")
-                atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
+            if exc_type is None and self._stop.signum is None:
+                try:
+                    self.log_metrics({"wall_seconds": time.perf_counter() - self._started}, variant="stage")
+                    atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
+                except BaseException:
+                    self._close("FAILED", *sys.exc_info())
+                    raise
+                self._close("KILLED" if self._stop.signum is not None else "FINISHED")
+            elif exc_type is None:  # a stop whose raise was swallowed somewhere: the stage must not pass
+                stop = StopRequested(self._stop.signum)
+                self._close("KILLED", type(stop), stop, None)
             else:
                 status = "KILLED" if issubclass(exc_type, KeyboardInterrupt | SystemExit) else "FAILED"
-                self._client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
-                self._client.log_text(self.run_id, "".join(traceback.format_exception(exc_type, exc, tb)), "error.txt")
-        except BaseException:
-            status = "FAILED"  # e.g. the disk filled up while writing metrics.json
-            raise
+                self._close(status, exc_type, exc, tb)
         finally:
-            for run_id in [*self._variant_runs.values(), self.run_id]:
-                self._client.set_terminated(run_id, status=status)
+            self._stop.restore()
+        if not stage_failed and self._stop.signum is not None:
+            raise StopRequested(self._stop.signum)
         return False  # never swallow the exception: DVC must see the stage fail
 
-    @staticmethod
-    def _raise_on_sigterm(signum, frame):
-        """`kill` or a cancelled CI job: unwind through __exit__ so the runs end KILLED, not RUNNING forever."""
-        raise SystemExit(128 + signum)
+    def _close(self, status: str, exc_type=None, exc=None, tb=None):
+        """Mark every run `status`; on a failure also record the error. If the store itself fails now (say the
+        sqlite file was deleted), the original error is the one that propagates: this one is only printed."""
+        try:
+            if exc_type is not None:
+                self._client.set_tag(self.run_id, "error", f"{exc_type.__name__}: {exc}"[:5000])
+                self._client.log_text(self.run_id, "".join(traceback.format_exception(exc_type, exc, tb)), "error.txt")
+            for run_id in [*self._variant_runs.values(), self.run_id]:
+                self._client.set_terminated(run_id, status=status)
+        except Exception as err:
+            if exc_type is None:
+                raise
+            print(f"warning: could not mark the runs {status} in {tracking_uri()}: {err}", file=sys.stderr)
 
     # -- recording ---------------------------------------------------------------------------------------
     def variant_run(self, variant: str) -> str:
@@ -214,6 +261,7 @@ class StageRun:
         """Final metrics of a variant: into its MLflow run and into metrics.json as `<variant>.<metric>`."""
         from mlflow.entities import Metric
 
+        self._stop.raise_if_requested()
         run_id = self.run_id if variant == "stage" else self.variant_run(variant)
         now = int(time.time() * 1000)
         batch = [Metric(key, float(value), now, step or 0) for key, value in metrics.items()]
@@ -224,6 +272,7 @@ class StageRun:
         """A per-step curve (loss by iteration, seconds by size): MLflow draws it as a chart."""
         from mlflow.entities import Metric
 
+        self._stop.raise_if_requested()
         run_id = self.run_id if variant == "stage" else self.variant_run(variant)
         steps = range(len(values)) if steps is None else steps
         now = int(time.time() * 1000)

@@ -114,3 +114,58 @@ def test_experiment_artifacts_stay_beside_the_store(tracking_store, cfg, tmp_pat
         pass
     exp = MlflowClient(tracking_store).get_experiment_by_name("dayx-test")
     assert exp.artifact_location == (tmp_path / "mlartifacts" / "dayx-test").as_uri()
+
+
+def test_a_swallowed_sigterm_still_fails_the_stage(tracking_store, cfg, tmp_path):
+    """Before: a SystemExit raised inside a weakref callback was dropped; the stage exited 0, wrote metrics.json
+    and marked its run FINISHED."""
+    with pytest.raises(SystemExit) as caught:
+        with StageRun("dayx_test", cfg, section="dayx") as run:
+            run.log_metrics({"accuracy": 0.5}, variant="scratch_model")
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            except SystemExit:
+                pass  # what a callback that swallows exceptions does
+    assert caught.value.code == 143
+    assert {r.info.status for r in _runs(MlflowClient(tracking_store)).values()} == {"KILLED"}
+    assert not (tmp_path / "reports" / "dayx_test" / "metrics.json").exists()
+
+
+def test_sigterm_while_closing_the_runs_still_closes_them(tracking_store, cfg, tmp_path, monkeypatch):
+    """Before: the handler was restored before metrics.json and the runs were closed; a signal then killed the
+    process with the runs left RUNNING."""
+    import src.tracking
+
+    real_write = src.tracking.atomic_io.write_json
+
+    def write_then_get_killed(path, data):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.3)  # the signal arrives mid wind-down
+        return real_write(path, data)
+
+    monkeypatch.setattr(src.tracking.atomic_io, "write_json", write_then_get_killed)
+    with pytest.raises(SystemExit) as caught:
+        with StageRun("dayx_test", cfg, section="dayx") as run:
+            run.log_metrics({"accuracy": 0.5}, variant="scratch_model")
+    assert caught.value.code == 143
+    assert {r.info.status for r in _runs(MlflowClient(tracking_store)).values()} == {"KILLED"}
+    json.loads((tmp_path / "reports" / "dayx_test" / "metrics.json").read_text())  # whole, not half
+
+
+def test_store_lost_mid_run_reports_the_original_error(tracking_store, cfg, tmp_path):
+    """Before: deleting mlflow.db mid-run surfaced as 'attempt to write a readonly database' from closing the
+    run, hiding the error that stopped the stage."""
+    with pytest.raises(ValueError, match="the real failure"):
+        with StageRun("dayx_test", cfg, section="dayx"):
+            (tmp_path / "mlflow.db").unlink()
+            raise ValueError("the real failure")
+
+
+def test_unreachable_store_fails_before_any_work(cfg, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    started = time.perf_counter()
+    with pytest.raises(SystemExit, match=r"tracking store error: MLflow server http://127\.0\.0\.1:9"):
+        with StageRun("dayx_test", cfg, section="dayx"):
+            raise AssertionError("the stage's work must not start")
+    assert time.perf_counter() - started < 10

@@ -1,0 +1,82 @@
+"""Turn SIGTERM and Ctrl-C into a clean stop of a stage, one that cannot be lost.
+
+Why not simply `raise SystemExit` in a signal handler: Python runs the handler between two bytecodes of the
+main thread, wherever that thread is, including inside a weakref callback or a `__del__` method. An exception
+raised there is printed ("Exception ignored in: ... WeakKeyDictionary ... SystemExit: 143") and dropped, and the
+stage runs on to the end as if nobody had asked it to stop.
+
+So a stop request is recorded first (a flag) and then raised; and until the stage begins to wind down, a watchdog
+thread raises it again every `retry_seconds` (`_thread.interrupt_main` runs the handler once more in the main
+thread). A raise that lands in a callback is retried, never lost. Once the stage writes its outputs and closes its
+runs, signals are only recorded ("deferred"), so that wind-down can't be cut in half; the recorder then ends the
+stage with exit status 128 + the signal's number, as a shell reports a process killed by it.
+"""
+
+import _thread
+import signal
+import threading
+
+HANDLED = (signal.SIGTERM, signal.SIGINT)
+
+
+class StopRequested(SystemExit):
+    """Raised in the main thread when SIGTERM or SIGINT asks the stage to stop; exit status 128 + signum."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return f"stopped by {signal.Signals(self.signum).name}"
+
+
+class StopGuard:
+    """Install with `install()` at the start of the work, `defer()` when winding down, `restore()` at the end."""
+
+    def __init__(self, retry_seconds: float = 2.0):
+        self.retry_seconds = retry_seconds
+        self.signum: int | None = None  # the first stop signal received, if any
+        self._deferring = False
+        self._previous: dict[int, object] = {}
+        self._watchdog: threading.Thread | None = None
+        self._done = threading.Event()
+
+    def install(self) -> bool:
+        """Take over SIGTERM and SIGINT. Python allows handlers only in the main thread: elsewhere do nothing."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        for signum in HANDLED:
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+        return True
+
+    def defer(self):
+        """From now on a signal is recorded, not raised (the recorder checks `signum` when it is done)."""
+        self._deferring = True
+
+    def restore(self):
+        """Give the previous handlers back and stop the watchdog."""
+        self._done.set()
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def raise_if_requested(self):
+        """For code that polls: raise StopRequested if a stop came in (e.g. one whose raise was swallowed)."""
+        if self.signum is not None and not self._deferring:
+            raise StopRequested(self.signum)
+
+    def _on_signal(self, signum, frame):
+        if self.signum is None:
+            self.signum = signum
+        if self._deferring:
+            return
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._raise_again_until_unwinding, daemon=True)
+            self._watchdog.start()
+        raise StopRequested(self.signum)
+
+    def _raise_again_until_unwinding(self):
+        while not self._done.wait(self.retry_seconds):
+            if self._deferring:
+                return
+            _thread.interrupt_main(self.signum)  # runs _on_signal again in the main thread
