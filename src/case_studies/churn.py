@@ -26,14 +26,6 @@ import pandas as pd
 
 from src.case_studies import data
 
-ADD_ON_SERVICES = (
-    "OnlineSecurity",
-    "OnlineBackup",
-    "DeviceProtection",
-    "TechSupport",
-    "StreamingTV",
-    "StreamingMovies",
-)
 SPLINE_FEATURES = ("tenure", "MonthlyCharges", "log_total_charges")
 
 
@@ -61,7 +53,7 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     X["log_tenure"] = np.log1p(X["tenure"])
     X["average_monthly_charge"] = X["TotalCharges"] / np.maximum(X["tenure"], 1)
     X["log_total_charges"] = np.log1p(X["TotalCharges"])
-    X["add_on_services"] = sum((frame[s] == "Yes").astype(float) for s in ADD_ON_SERVICES)
+    X["add_on_services"] = sum((frame[s] == "Yes").astype(float) for s in data.CHURN_ADD_ON_SERVICES)
     X["month_to_month_x_log_tenure"] = X["Contract_Month-to-month"] * X["log_tenure"]
     X["fibre_x_monthly_charge"] = X["InternetService_Fiber optic"] * X["MonthlyCharges"]
     X["electronic_check_x_month_to_month"] = X["PaymentMethod_Electronic check"] * X["Contract_Month-to-month"]

@@ -23,6 +23,14 @@ FRAUD_FILE = "fraud/creditcard_sample.csv"
 CHURN_ID = "customerID"
 CHURN_TARGET = "Churn"
 CHURN_NUMERIC = ("SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges")
+CHURN_ADD_ON_SERVICES = (
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
+    "StreamingMovies",
+)
 CHURN_CATEGORICAL = (
     "gender",
     "Partner",
@@ -30,12 +38,7 @@ CHURN_CATEGORICAL = (
     "PhoneService",
     "MultipleLines",
     "InternetService",
-    "OnlineSecurity",
-    "OnlineBackup",
-    "DeviceProtection",
-    "TechSupport",
-    "StreamingTV",
-    "StreamingMovies",
+    *CHURN_ADD_ON_SERVICES,
     "Contract",
     "PaperlessBilling",
     "PaymentMethod",
