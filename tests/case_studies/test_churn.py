@@ -50,3 +50,19 @@ def test_cross_fitted_threshold_comes_from_the_other_folds():
     # 0.0 gives 30 -> ties go to the highest threshold (0.5): row 2 (p 0.4) not offered, row 3 neither: 0.
     total = churn.cross_fitted_profit(y, p, value, folds, 10, 0.5, [0.0, 0.3, 0.5, 0.95])
     assert total == pytest.approx(30)
+
+
+def test_leakage_guard_passes_the_real_features_and_catches_a_target_copy():
+    from src.case_studies import modeling
+
+    X, y, ids, _, _ = churn.prepare(data.load_churn())
+    folds = modeling.fold_ids(y, 5, seed=42)
+    modeling.check_no_leakage(ids, folds, list(X.columns), data.CHURN_TARGET, X.to_numpy(), y)
+    leaked = X.assign(cancellation_fee_billed=y * 25.0)  # a column only churners have: the target in disguise
+    with pytest.raises(modeling.LeakageError, match="cancellation_fee_billed"):
+        modeling.check_no_leakage(ids, folds, list(leaked.columns), data.CHURN_TARGET, leaked.to_numpy(), y)
+    twin = ids.copy()
+    other = int(np.flatnonzero(folds != folds[0])[0])
+    twin[other] = ids[0]  # the same customer exported twice, once in another fold
+    with pytest.raises(modeling.LeakageError, match=f"more than one fold, e.g. '{ids[0]}'"):
+        modeling.check_no_leakage(twin, folds, list(X.columns), "Churn")
