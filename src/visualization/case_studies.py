@@ -2,7 +2,6 @@
 summaries and individual explanations, and the three designs' architecture diagrams."""
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 
@@ -99,41 +98,26 @@ def shap_customer(explanation_row, max_display: int, title: str):
 def architecture(columns: list[list[str]], title: str, notes: list[str] = ()):
     """A left-to-right architecture diagram: each column a tier of boxes, arrows from every box to the next tier
     (the same graph as the design document's Mermaid block)."""
-    width = max(2.2 * len(columns), 8)
-    height = max(1.1 * max(len(c) for c in columns) + 1.2 + 0.3 * len(notes), 3.5)
-    fig, ax = plt.subplots(figsize=(width, height))
+    import textwrap
+
+    rows = max(len(c) for c in columns)
+    fig, ax = plt.subplots(figsize=(max(1.9 * len(columns), 8), 1.2 * rows + 1.4))
     ax.set_xlim(0, len(columns))
-    ax.set_ylim(-0.6 - 0.3 * len(notes), max(len(c) for c in columns))
+    ax.set_ylim(-0.2 - 0.3 * len(notes), rows + 0.2)
     ax.axis("off")
     centres = []
     for i, column in enumerate(columns):
-        ys = (
-            np.linspace(max(len(c) for c in columns) - 0.5, 0.5, len(column) + 2)[1:-1]
-            if len(column) > 1
-            else [max(len(c) for c in columns) / 2]
-        )
+        ys = [rows - (j + 0.5) * rows / len(column) for j in range(len(column))]
         centres.append([(i + 0.5, y) for y in ys])
         for (x, y), label in zip(centres[-1], column, strict=True):
-            ax.text(
-                x,
-                y,
-                label,
-                ha="center",
-                va="center",
-                fontsize=8,
-                wrap=True,
-                bbox={"boxstyle": "round,pad=0.4", "fc": "#e8f0fe", "ec": "#3367d6"},
-            )
+            box = {"boxstyle": "round,pad=0.4", "fc": "#e8f0fe", "ec": "#3367d6"}
+            ax.text(x, y, textwrap.fill(label, 14), ha="center", va="center", fontsize=8, bbox=box)
     for left, right in zip(centres, centres[1:], strict=False):
         for x0, y0 in left:
             for x1, y1 in right:
-                ax.annotate(
-                    "",
-                    xy=(x1 - 0.38, y1),
-                    xytext=(x0 + 0.38, y0),
-                    arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 0.8},
-                )
+                arrow = {"arrowstyle": "->", "color": "0.4", "lw": 0.8}
+                ax.annotate("", xy=(x1 - 0.36, y1), xytext=(x0 + 0.36, y0), arrowprops=arrow)
     for j, note in enumerate(notes):
-        ax.text(0.05, -0.4 - 0.3 * j, note, fontsize=8, ha="left", va="center")
+        ax.text(0.05, -0.1 - 0.3 * j, note, fontsize=8, ha="left", va="center")
     ax.set_title(title)
     return fig
