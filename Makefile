@@ -74,7 +74,7 @@ sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per
 	@echo "6 runs in MLflow experiment day01-math (tag hydra_overrides); outputs under multirun/"
 
 bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
-	$(BIN)/python -m src.core.matmul_benchmark
+	$(BIN)/python -m src.core.experiments.matmul_benchmark
 	$(BIN)/python -m src.ml.classical.benchmark
 	$(BIN)/python -m src.ml.deep_learning.benchmark
 	$(BIN)/python -m src.case_studies.retrieval_probe

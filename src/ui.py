@@ -3,35 +3,22 @@
     python -m src.ui start [--port 5000]    # waits until /health answers, then prints the links to open
     python -m src.ui stop
 
-The server runs in its own process group (setsid); stopping kills the whole group, because a plain kill of
-the parent leaves its worker processes serving (shared/STACK.md).
+Starting, waiting and stopping are src/production/server_process.py's, as for every server the project starts:
+the UI runs in its own process group, and stopping kills the whole group (a plain kill of the parent leaves its
+worker processes serving, shared/STACK.md). The group's pid is kept in .mlflow-ui.pid between the two commands.
 """
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 from src.paths import ROOT
+from src.production import server_process
 from src.tracking import tracking_uri
 
 PID_FILE = ROOT / ".mlflow-ui.pid"
 LOG_FILE = ROOT / ".mlflow-ui.log"
-
-
-def wait_until_healthy(url: str, timeout: float = 90.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.5)
-    return False
 
 
 def start(port: int, store: str | None = None, pid_file=PID_FILE, log_file=LOG_FILE) -> subprocess.Popen:
@@ -51,23 +38,18 @@ def start(port: int, store: str | None = None, pid_file=PID_FILE, log_file=LOG_F
         str(port),
     ]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    with open(log_file, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True, env=env, cwd=ROOT)
+    process = server_process.start(command, log_file, env)
     pid_file.write_text(str(process.pid))
     return process
 
 
 def stop(pid_file=PID_FILE) -> bool:
-    """Kill the UI's process group; True if one was running."""
+    """Stop the UI's process group (all of it, SIGKILL after 10 s); True if one was running."""
     if not pid_file.exists():
         return False
     pid = int(pid_file.read_text())
     pid_file.unlink()
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    return True
+    return server_process.stop(pid)
 
 
 def experiment_links(url: str) -> list[str]:
@@ -94,9 +76,11 @@ def main():
     stop()  # a second `make ui` replaces the first rather than failing on a busy pid file
     process = start(args.port)
     url = f"http://127.0.0.1:{args.port}"
-    if not wait_until_healthy(url) or process.poll() is not None:
+    try:
+        server_process.wait_until_ready(f"{url}/health", process, timeout=90)
+    except (RuntimeError, TimeoutError) as error:
         stop()
-        sys.exit(f"MLflow UI did not come up on {url} (port busy? try `make ui UI_PORT=5001`); see {LOG_FILE}")
+        sys.exit(f"MLflow UI did not come up ({error}; port busy? try `make ui UI_PORT=5001`); see {LOG_FILE}")
     print(f"MLflow UI on {url} (pid {process.pid}); stop it with `make ui-stop`. Experiments:")
     print("\n".join(experiment_links(url)) or "  (none yet: run `make repro` first)")
 

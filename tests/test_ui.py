@@ -1,7 +1,7 @@
 """`make ui`'s server: on 127.0.0.1, its REST API lists a stage's experiment, runs, params, metrics, PNGs."""
 
 import json
-import socket
+import os
 import urllib.request
 
 import matplotlib.pyplot as plt
@@ -9,15 +9,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from src import ui
+from src.production.server_process import free_port, wait_until_ready
 from src.tracking import StageRun
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, body: dict | None = None):
@@ -35,12 +30,12 @@ def test_ui_serves_experiment_runs_and_figures(tracking_store, tmp_path):
         ax.plot([0, 1])
         run.log_figure(fig, "curve")
 
-    port = _free_port()
+    port = free_port()
     pid_file = tmp_path / "ui.pid"
     process = ui.start(port, store=tracking_store, pid_file=pid_file, log_file=tmp_path / "ui.log")
     try:
         url = f"http://127.0.0.1:{port}"
-        assert ui.wait_until_healthy(url), (tmp_path / "ui.log").read_text()[-2000:]
+        wait_until_ready(f"{url}/health", process, timeout=90)
         experiments = json.loads(_get(f"{url}/api/2.0/mlflow/experiments/search?max_results=50"))
         exp = next(e for e in experiments["experiments"] if e["name"] == "dayx-ui")
         runs = json.loads(_get(f"{url}/api/2.0/mlflow/runs/search", {"experiment_ids": [exp["experiment_id"]]}))
@@ -53,4 +48,6 @@ def test_ui_serves_experiment_runs_and_figures(tracking_store, tmp_path):
         assert png[:4] == b"\x89PNG"
     finally:
         assert ui.stop(pid_file)
-        process.wait(timeout=30)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # stop returned once the whole group (the UI's workers too) was gone
+    assert not ui.stop(pid_file)  # a second stop finds nothing to stop

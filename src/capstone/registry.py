@@ -28,6 +28,11 @@ class GateDecision:
     champion_metric: float | None
 
 
+def gate_tag(metric: float) -> str:
+    """The gate metric as the version's tag keeps it: 6 decimals."""
+    return f"{metric:.6f}"
+
+
 def log_and_register(
     client, run_id: str, classifier, input_example: pd.DataFrame, metric: float, name: str = MODEL_NAME
 ) -> str:
@@ -49,7 +54,7 @@ def log_and_register(
     if not client.search_registered_models(f"name = '{name}'"):
         client.create_registered_model(name, description="GitHub issue classifier: bug / feature / question")
     source = f"{client.get_run(run_id).info.artifact_uri}/model"
-    registered = client.create_model_version(name, source, run_id=run_id, tags={GATE_METRIC: f"{metric:.6f}"})
+    registered = client.create_model_version(name, source, run_id=run_id, tags={GATE_METRIC: gate_tag(metric)})
     return str(registered.version)
 
 
@@ -64,10 +69,12 @@ def current_champion(client, name: str = MODEL_NAME):
 
 
 def promote_if_better(client, version: str, metric: float, name: str = MODEL_NAME) -> GateDecision:
-    """Move `champion` to `version` if `metric` is strictly higher than the champion's (or there is none)."""
+    """Move `champion` to `version` if `metric` is strictly higher than the champion's (or there is none). Both are
+    compared at the tag's precision: the champion's metric is only known to 6 decimals, so an identical retrain
+    (the same score) is a tie, never promoted, whichever way the rounding went."""
     champion = current_champion(client, name)
     champion_metric = float(champion.tags[GATE_METRIC]) if champion and GATE_METRIC in champion.tags else None
-    promoted = champion is None or champion_metric is None or metric > champion_metric
+    promoted = champion is None or champion_metric is None or float(gate_tag(metric)) > champion_metric
     if promoted:
         client.set_registered_model_alias(name, CHAMPION, version)
     return GateDecision(str(version), promoted, metric, str(champion.version) if champion else None, champion_metric)

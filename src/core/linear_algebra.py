@@ -7,6 +7,7 @@ function equal to numpy.linalg / scipy.linalg.
 
 import numpy as np
 
+from src.core.checks import require_finite
 from src.core.math_operations import gradient_descent
 
 EPS = np.finfo(float).eps  # 2.2e-16, the spacing of doubles near 1
@@ -32,8 +33,7 @@ def _as_matrix(A, name: str = "A") -> np.ndarray:
             f"{name} must be a 2-D matrix, got an array of shape {A.shape}; "
             "use v.reshape(1, -1) for a row or v.reshape(-1, 1) for a column."
         )
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries first.")
+    require_finite(A, name)
     return A
 
 
@@ -69,8 +69,7 @@ def _as_right_hand_side(b, M: np.ndarray, name: str, matrix_name: str) -> np.nda
     if b.ndim not in (1, 2) or b.shape[0] != M.shape[0]:
         n = M.shape[0]
         raise ValueError(f"{name} must have shape ({n},) or ({n}, k) to match {matrix_name}, got {b.shape}.")
-    if not np.all(np.isfinite(b)):
-        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries first.")
+    require_finite(b, name)
     return b
 
 

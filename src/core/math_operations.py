@@ -10,14 +10,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from src.core.checks import require_finite
+
 
 def _as_vector(v, name: str) -> np.ndarray:
     """Return v as a 1-D float array, or raise a ValueError that says what is wrong."""
     v = np.asarray(v, dtype=float)
     if v.ndim != 1:
         raise ValueError(f"{name} must be a 1-D vector, got shape {v.shape}; flatten it with np.ravel first.")
-    if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries first.")
+    require_finite(v, name)
     return v
 
 
@@ -63,8 +64,7 @@ def cosine_similarity(u, v) -> float:
 
 def _check_point(x, eps: float) -> np.ndarray:
     x = np.array(x, dtype=float)  # a copy: we perturb it in place
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or inf; derivatives are only defined at finite points.")
+    require_finite(x, "x", "derivatives are only defined at finite points")
     if not eps > 0:
         raise ValueError(f"eps must be a positive step size, got {eps!r}.")
     return x

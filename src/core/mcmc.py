@@ -168,6 +168,29 @@ def hamiltonian_monte_carlo(
     return Chain(samples[:, 0] if scalar else samples, accepted / n_samples, log_probs)
 
 
+# -- where to start and how far to step: the set-up of a sampler ------------------------------------------
+def optimal_proposal_scale(dim: int) -> float:
+    """2.38 / sqrt(d): the random-walk scale, in units of the target's covariance, that mixes fastest on a
+    d-dimensional Gaussian-like target (Roberts, Gelman & Gilks 1997; Gelman et al., BDA3 sec. 12.2)."""
+    if dim < 1:
+        raise ValueError(f"dim must be >= 1, got {dim!r}.")
+    return 2.38 / np.sqrt(dim)
+
+
+def overdispersed_starts(center, covariance, n_chains: int, rng: np.random.Generator, spread: float) -> np.ndarray:
+    """(n_chains, d) starting points: center plus `spread` standard deviations (the diagonal of covariance) in
+    random directions. Starting wider than the posterior is what lets split R-hat catch a chain that has not
+    forgotten where it began (BDA3 sec. 11.4)."""
+    center = np.asarray(center, dtype=float)
+    sd = np.sqrt(np.diag(np.atleast_2d(covariance)))
+    return center + spread * rng.standard_normal((n_chains, len(center))) * sd
+
+
+def spread_over_unit_interval(n_chains: int) -> np.ndarray:
+    """n_chains starts (i + 1/2) / n_chains, evenly over (0, 1): dispersed starts for a probability."""
+    return (np.arange(n_chains) + 0.5) / n_chains
+
+
 # -- diagnostics --------------------------------------------------------------------------------------------
 def _as_chains(chains) -> np.ndarray:
     """(m chains, n draws) for one scalar quantity; a single 1-D chain is (1, n)."""
@@ -200,6 +223,13 @@ def autocorrelation(x, max_lag: int | None = None) -> np.ndarray:
         raise ValueError("the chain is constant: autocorrelation is undefined (did the sampler never move?).")
     rho = acov / acov[0]
     return rho if max_lag is None else rho[: max_lag + 1]
+
+
+def mean_autocorrelation(samples: np.ndarray, max_lag: int) -> np.ndarray:
+    """The autocorrelation up to max_lag averaged over every chain and coordinate of (m, n, d) samples: one
+    curve that says how fast a sampler forgets, for comparing samplers on one plot."""
+    m, _, d = samples.shape
+    return np.mean([autocorrelation(samples[c, :, j], max_lag) for c in range(m) for j in range(d)], axis=0)
 
 
 def _between_within(chains: np.ndarray) -> tuple[float, float]:

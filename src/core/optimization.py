@@ -416,30 +416,12 @@ def minimize(name: str, grad: Callable, x0, lr: float, n_steps: int, **hyperpara
     return x, history
 
 
-def sgd(grad, x0, lr=0.01, n_steps=100, **hyperparameters):
-    """Plain gradient descent with SGD's update (see SGD)."""
-    return minimize("sgd", grad, x0, lr, n_steps, **hyperparameters)
-
-
-def sgd_momentum(grad, x0, lr=0.01, n_steps=100, momentum=0.9, **hyperparameters):
-    return minimize("momentum", grad, x0, lr, n_steps, momentum=momentum, **hyperparameters)
-
-
-def nesterov(grad, x0, lr=0.01, n_steps=100, momentum=0.9, **hyperparameters):
-    return minimize("nesterov", grad, x0, lr, n_steps, momentum=momentum, **hyperparameters)
-
-
-def adagrad(grad, x0, lr=0.01, n_steps=100, **hyperparameters):
-    return minimize("adagrad", grad, x0, lr, n_steps, **hyperparameters)
-
-
+# the two the roadmap imports by name; any other optimizer: minimize("nesterov", grad, x0, lr, n_steps)
 def rmsprop(grad, x0, lr=0.01, n_steps=100, alpha=0.99, eps=1e-8, **hyperparameters):
+    """RMSprop from x0 for n_steps (see RMSprop). Returns (x, history)."""
     return minimize("rmsprop", grad, x0, lr, n_steps, alpha=alpha, eps=eps, **hyperparameters)
 
 
 def adam_optimizer(grad, x0, lr=1e-3, n_steps=100, betas=(0.9, 0.999), eps=1e-8, **hyperparameters):
+    """Adam from x0 for n_steps (see Adam). Returns (x, history)."""
     return minimize("adam", grad, x0, lr, n_steps, betas=betas, eps=eps, **hyperparameters)
-
-
-def adamw(grad, x0, lr=1e-3, n_steps=100, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, **hyperparameters):
-    return minimize("adamw", grad, x0, lr, n_steps, betas=betas, eps=eps, weight_decay=weight_decay, **hyperparameters)

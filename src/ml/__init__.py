@@ -1,1 +1,2 @@
-"""Machine learning from scratch: `src.ml.classical` (day 3), later deep learning and vision."""
+"""Machine learning from scratch: `src.ml.classical` (day 3: trees, forests, SVM, naive Bayes) and
+`src.ml.deep_learning` (day 4: the autograd engine, layers, MLP, CNN, LSTM)."""

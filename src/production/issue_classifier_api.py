@@ -19,7 +19,7 @@ The split keeps a failing or slow model from taking the HTTP front down: an erro
 request; the worker keeps serving. Health (/healthz, /readyz, /livez) and /metrics are BentoML's own.
 """
 
-import os
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -29,13 +29,21 @@ import bentoml
 from pydantic import BaseModel
 
 from src.capstone.prediction_log import PredictionLog
-from src.production.http_guards import BearerKeyAuth, BodySizeLimit
+from src.production.http_guards import (
+    BearerKeyAuth,
+    BodySizeLimit,
+    api_key_from_env,
+    exposure_warning,
+    listening_host,
+)
 from src.production.issue_request import InvalidRequest, validate_batch, validate_issue
 from src.production.predict import predict_issues
 from src.production.serving_config import load_serving_config
 
 CONFIG = load_serving_config()
+API_KEY = api_key_from_env(CONFIG.api_key_env)  # a ValueError here stops `bentoml serve` before it listens
 MODEL_CALL_ATTEMPTS = 3
+logger = logging.getLogger("bentoml.issue_classifier")
 
 PREDICTIONS = bentoml.metrics.Counter(
     name="issue_classifier_predictions",
@@ -89,6 +97,12 @@ class IssueClassifierService:
     model = bentoml.depends(IssueClassifierModel)
 
     def __init__(self):
+        host = listening_host()
+        warning = exposure_warning(host, API_KEY, CONFIG.api_key_env)
+        if warning:
+            logger.warning(warning)
+        else:
+            logger.info("listening on %s, API key %s", host, "required" if API_KEY else "off")
         log = CONFIG.prediction_log
         self.log = PredictionLog(CONFIG.log_folder(), max_bytes=log.max_bytes, backups=log.backups)
         self.batching = CONFIG.batching_enabled()
@@ -150,7 +164,5 @@ class IssueClassifierService:
 
 
 # Outermost first: the key is checked before the size, so an unauthenticated client learns nothing.
-IssueClassifierService.add_asgi_middleware(BodySizeLimit, max_bytes=CONFIG.max_batch_items * CONFIG.max_text_bytes * 2)
-IssueClassifierService.add_asgi_middleware(
-    BearerKeyAuth, api_key=os.environ.get(CONFIG.api_key_env), key_env=CONFIG.api_key_env
-)
+IssueClassifierService.add_asgi_middleware(BodySizeLimit, max_bytes=CONFIG.max_body_bytes)
+IssueClassifierService.add_asgi_middleware(BearerKeyAuth, api_key=API_KEY, key_env=CONFIG.api_key_env)

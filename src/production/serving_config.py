@@ -76,6 +76,12 @@ class ServingConfig:
         if not self.api_key_env:
             raise ValueError("api_key_env must name an environment variable (the key itself never goes in conf/)")
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body the service reads (413 past it): a full batch of issues at the text limit,
+        twice over for JSON's escaping."""
+        return self.max_batch_items * self.max_text_bytes * 2
+
     # -- what the environment may override at serve time --------------------------------------------------
     def batching_enabled(self) -> bool:
         value = os.environ.get(BATCHING_ENV)

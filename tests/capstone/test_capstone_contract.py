@@ -65,7 +65,7 @@ def test_nlbse_report_means_the_repositories_macro_f1():
 
 
 @pytest.mark.slow
-def test_promotion_gate_never_hands_the_alias_to_a_worse_model(tiny_champion, tracking_store, issue_sample):
+def test_promotion_gate_never_hands_the_alias_to_a_worse_or_equal_model(tiny_champion, tracking_store, issue_sample):
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -81,9 +81,18 @@ def test_promotion_gate_never_hands_the_alias_to_a_worse_model(tiny_champion, tr
     assert not decision.promoted and decision.champion_metric == 0.5
     assert str(registry.current_champion(client).version) == champion_version
 
+    equal = registry.log_and_register(client, run_id, classifier, example, metric=0.5)  # a tie is not better
+    decision = registry.promote_if_better(client, equal, 0.5)
+    assert not decision.promoted and decision.champion_metric == decision.candidate_metric == 0.5
+    assert str(registry.current_champion(client).version) == champion_version
+
     run_id = client.create_run(client.get_experiment_by_name("capstone-tests").experiment_id).info.run_id
-    better = registry.log_and_register(client, run_id, classifier, example, metric=0.51)
-    assert registry.promote_if_better(client, better, 0.51).promoted
+    better = registry.log_and_register(client, run_id, classifier, example, metric=0.5100004)
+    assert registry.promote_if_better(client, better, 0.5100004).promoted
+    assert str(registry.current_champion(client).version) == better
+    # The same score again (an identical retrain) ties with the champion's tag, which keeps 6 decimals: no move.
+    same = registry.log_and_register(client, run_id, classifier, example, metric=0.5100004)
+    assert not registry.promote_if_better(client, same, 0.5100004).promoted
     assert str(registry.current_champion(client).version) == better
     assert mlflow.pyfunc.load_model(uri).predict(example)["label"].isin(LABELS).all()
 

@@ -121,3 +121,26 @@ def test_bad_sampler_inputs_raise_clear_errors():
         mcmc.metropolis_hastings_chain(lambda x: 0.0, np.zeros(2), 10, proposal_cov=np.eye(3))
     with pytest.raises(ValueError, match="constant"):
         mcmc.autocorrelation(np.ones(10))
+
+
+def test_optimal_scale_follows_roberts_gelman_gilks():
+    assert mcmc.optimal_proposal_scale(1) == pytest.approx(2.38)
+    assert mcmc.optimal_proposal_scale(4) == pytest.approx(1.19)
+    with pytest.raises(ValueError, match="dim"):
+        mcmc.optimal_proposal_scale(0)
+
+
+def test_starts_are_over_dispersed_by_the_asked_number_of_standard_deviations():
+    center, cov = np.array([1.0, -2.0]), np.array([[4.0, 1.0], [1.0, 0.25]])
+    starts = mcmc.overdispersed_starts(center, cov, 20000, np.random.default_rng(0), spread=3.0)
+    assert starts.shape == (20000, 2)
+    np.testing.assert_allclose(starts.mean(axis=0), center, atol=0.1)
+    np.testing.assert_allclose(starts.std(axis=0), 3.0 * np.sqrt([4.0, 0.25]), rtol=0.02)
+    np.testing.assert_allclose(mcmc.spread_over_unit_interval(4), [0.125, 0.375, 0.625, 0.875])
+
+
+def test_mean_autocorrelation_averages_every_chain_and_coordinate():
+    samples = np.stack([_ar1_chains(0.5, 3, 400, seed=s) for s in (1, 2)], axis=-1)  # 3 chains, 400 draws, 2-D
+    expected = np.mean([mcmc.autocorrelation(samples[c, :, j], 5) for c in range(3) for j in range(2)], axis=0)
+    np.testing.assert_allclose(mcmc.mean_autocorrelation(samples, 5), expected)
+    assert mcmc.mean_autocorrelation(samples, 5).shape == (6,)

@@ -185,5 +185,5 @@ def test_roadmap_functional_names_minimize_a_quadratic():
     assert np.allclose(x, 3.0, atol=1e-3) and len(history) == 501
     x, _ = rmsprop(grad, [0.0], lr=0.01, n_steps=2000)
     assert np.allclose(x, 3.0, atol=1e-2)
-    x, _ = opt.sgd(grad, [0.0], lr=0.1, n_steps=200)
+    x, _ = opt.minimize("sgd", grad, [0.0], lr=0.1, n_steps=200)
     assert np.allclose(x, 3.0, atol=1e-8)

@@ -27,6 +27,19 @@ def test_the_svm_reference_is_one_vs_rest_and_data_is_standardised_per_fold():
     np.testing.assert_allclose(scaled_test, [[0, 2]])  # the test part uses the training mean and std
 
 
+def test_models_fitted_on_all_data_standardise_inside_so_they_take_raw_features():
+    X, y = comparison.load_dataset("wine")
+    fitted = comparison.fit_on_all("svm", {"kernel": "rbf", "C": 1.0, "gamma": "scale", "tol": 1e-3}, X, y, seed=0)
+    assert set(fitted) == set(comparison.IMPLEMENTATIONS)
+    for model in fitted.values():
+        assert isinstance(model, comparison.Standardised)
+        scaled, _ = comparison.standardise(X, X[:1])
+        np.testing.assert_array_equal(model.predict(X), model.estimator.predict(scaled))  # the same scaling
+        assert model.score(X, y) > 0.95  # an RBF SVM on raw wine features (range 0.1 to 1680) would not be
+    tree = comparison.fit_on_all("decision_tree", {"max_depth": 2}, X, y, seed=0)["scratch"]
+    assert not isinstance(tree, comparison.Standardised) and tree.max_depth == 2
+
+
 def test_gain_ratio_is_compared_with_sklearns_entropy_tree():
     tree = comparison.build_model("decision_tree", "sklearn", {"criterion": "gain_ratio"}, 3, seed=1)
     assert tree.criterion == "entropy" and tree.random_state == 1

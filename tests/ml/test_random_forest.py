@@ -7,6 +7,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from src.ml.classical import RandomForest
+from src.ml.classical.random_forest import out_of_bag_votes
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,20 @@ def test_accuracy_and_oob_score_are_close_to_sklearns(cancer_split):
     assert abs(ours.oob_score_ - theirs.oob_score_) <= 0.03
     assert ours.oob_error_curve(X_train, y_train)[-1] == pytest.approx(1 - ours.oob_score_)
     np.testing.assert_allclose(ours.feature_importances_.sum(), 1.0)
+
+
+def test_out_of_bag_votes_equal_sklearns_oob_decision_function(cancer_split):
+    """The one OOB vote loop (our forest's oob_score_, its curve, and the day-3 figure's sklearn curve) fed
+    scikit-learn's own trees and bootstrap samples reproduces scikit-learn's OOB estimate exactly."""
+    X_train, _, y_train, _ = cancer_split
+    theirs = RandomForestClassifier(n_estimators=30, oob_score=True, random_state=0).fit(X_train, y_train)
+    trees = [
+        (tree.predict_proba, ~np.isin(np.arange(len(X_train)), drawn))
+        for tree, drawn in zip(theirs.estimators_, theirs.estimators_samples_, strict=True)
+    ]
+    votes, errors = out_of_bag_votes(X_train, np.searchsorted(theirs.classes_, y_train), 2, trees)
+    np.testing.assert_allclose(votes / votes.sum(axis=1, keepdims=True), theirs.oob_decision_function_, atol=1e-12)
+    assert errors.shape == (30,) and errors[-1] == pytest.approx(1 - theirs.oob_score_)
 
 
 def test_bootstrap_leaves_about_a_third_out_of_bag(cancer_split):

@@ -23,6 +23,10 @@ def test_smoke_stage_records_metrics_runs_and_figures(tracking_store, smoke_conf
         assert metrics[f"scratch_{op}"]["reconstruction_error"] < 1e-10, op
     assert metrics["scratch_eigh"]["eigenvalues_max_abs_diff"] < 1e-8
     assert metrics["scratch_normal_equations"]["weights_max_abs_diff"] < 1e-8
+    # the one model trained by iteration: gradient descent reaches lstsq's optimum, not just "some" MSE
+    gd, lstsq = metrics["scratch_gradient_descent"], metrics["numpy_lstsq"]
+    assert gd["weights_max_abs_diff"] < 1e-6 and gd["final_mse"] <= 1.01 * lstsq["final_mse"]
+    assert metrics["scratch_qr_householder"]["orthogonality_loss_cond1e8"] < 1e-12  # stable where GS is not
     assert metrics["numpy_blas"]["speedup_vs_pure_python_n16"] > 1  # BLAS beats the interpreter
 
     client, runs = _runs(tracking_store)

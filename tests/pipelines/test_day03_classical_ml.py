@@ -1,10 +1,15 @@
 """Day 3 end to end under profile=smoke: side-by-side runs in MLflow, metrics, plots, figures, config errors."""
 
 import json
+import re
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 import pipelines.day03_classical_ml as day03
+from src.config import ConfigError, validate
+from src.ml.classical import comparison
+from src.ml.classical.persistence import load_model
 from tests.conftest import run_stage
 
 MODELS = ("decision_tree", "random_forest", "svm", "gaussian_nb", "multinomial_nb")
@@ -21,8 +26,23 @@ def test_smoke_stage_records_side_by_side_runs_metrics_and_figures(tracking_stor
             assert scratch["accuracy_gap_points"] == 100 * (scratch["cv_accuracy"] - sklearn["cv_accuracy"])
             assert abs(scratch["accuracy_gap_points"]) <= 5, (model, dataset)  # 2 folds: a few samples at most
             assert scratch["fit_time_ratio"] > 0 and sklearn["fit_seconds"] > 0
+            # chance is 0.33 (iris) and 0.40 (wine): a model that learned nothing stays far below this floor
+            assert min(scratch["cv_accuracy"], sklearn["cv_accuracy"]) > 0.8, (model, dataset)
     assert metrics["scratch_linear_svm_iris_2d"]["dual_objective_abs_diff"] < 1e-3
     assert metrics["stage"]["cv_folds"] == 2
+    assert metrics["scratch_random_forest_wine"]["oob_error_10_trees"] < 0.3  # chance: 0.6
+
+    # every model, refitted on its whole dataset, is kept under models/ and predicts raw features on loading
+    saved = tmp_path / "models" / "day03_classical_ml"
+    assert {p.name for p in saved.iterdir()} == {
+        f"{impl}_{model}_{dataset}.joblib"
+        for impl in ("scratch", "sklearn")
+        for model in MODELS
+        for dataset in ("iris", "wine")
+    }
+    X, y = comparison.load_dataset("wine")
+    assert load_model(saved / "scratch_svm_wine.joblib").score(X, y) > 0.9
+    assert load_model(saved / "scratch_random_forest_wine.joblib").score(X, y) > 0.9
 
     client = MlflowClient(tracking_store)
     experiment = client.get_experiment_by_name("day03-classical-ml")
@@ -47,4 +67,15 @@ def test_smoke_stage_records_side_by_side_runs_metrics_and_figures(tracking_stor
 def test_bad_config_value_fails_at_start_naming_the_key(tracking_store):
     result = run_stage("day03_classical_ml", "profile=smoke", "day03.datasets=[iris,mnist]")
     assert result.returncode == 1
-    assert "config error: bad value in config section 'day03'" in result.stderr and "mnist" in result.stderr
+    assert "config error: config key 'day03.datasets' element 1 ('mnist') must be one of" in result.stderr
+
+
+def test_a_setting_that_is_a_word_or_a_number_refuses_other_words_and_bad_numbers(smoke_config):
+    assert validate(smoke_config("day03.models.svm.gamma=0.5"), day03.SECTION, day03.SCHEMA).models.svm.gamma == 0.5
+    for override, key in (
+        ("day03.models.svm.gamma=auto", "day03.models.svm.gamma"),
+        ("day03.models.svm.gamma=-1", "day03.models.svm.gamma"),
+        ("day03.models.random_forest.max_features=0", "day03.models.random_forest.max_features"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            validate(smoke_config(override), day03.SECTION, day03.SCHEMA)

@@ -1,14 +1,20 @@
 """The packaged service over real HTTP: `python -m pipelines.package` on the tiny champion, then `bentoml serve`
 of the Bento it built, on a free 127.0.0.1 port. Good requests, every bad input, a burst, auth on and off."""
 
+import http.client
 import json
+import select
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from src.capstone.prediction_log import read_prediction_log
+from src.production.serving_config import load_serving_config
 from tests.serving.conftest import serve_bento
 
 pytestmark = pytest.mark.slow
@@ -18,6 +24,60 @@ API_KEY = "test-key-5f2b9c0e-not-a-real-secret"
 def post(url, path, payload=None, data=None, headers=None):
     response = requests.post(f"{url}{path}", json=payload, data=data, headers=headers, timeout=60)
     return response.status_code, response.json()
+
+
+def raw_post(url, path, body: bytes, chunked: bool, chunk_bytes: int = 2**20, timeout: float = 60):
+    """POST `body` over a plain socket, as Content-Length or as a chunked upload, reading the answer as soon as
+    one comes, even mid-upload (a server that refuses early answers before the client is done). Returns
+    (status or None when the connection was reset first, the answer's JSON or None, body bytes sent)."""
+    parts = urlsplit(url)
+    framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % len(body)
+    head = b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n%s\r\n\r\n" % (
+        path.encode(),
+        parts.netloc.encode(),
+        framing,
+    )
+    pieces = [body[i : i + chunk_bytes] for i in range(0, len(body), chunk_bytes)]
+    frames = [b"%x\r\n%s\r\n" % (len(p), p) for p in pieces] + [b"0\r\n\r\n"] if chunked else pieces
+    sent, deadline = 0, time.monotonic() + timeout
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(head)
+        pending = memoryview(b"".join(frames))
+        while pending and time.monotonic() < deadline:
+            readable, writable, _ = select.select([sock], [sock], [], 1.0)
+            if readable:
+                break  # the server answered (or closed) before the upload ended
+            if writable:
+                try:
+                    count = sock.send(pending[: 2**16])
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                sent, pending = sent + count, pending[count:]
+        response = http.client.HTTPResponse(sock)
+        try:
+            response.begin()
+            answer = response.read()
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            return None, None, sent
+        return response.status, json.loads(answer) if answer else None, sent
+
+
+def check_body_size_limit(url):
+    """At exactly the limit a valid issue (padded with JSON whitespace) is served; one byte more is refused with
+    413, declared (Content-Length) or streamed (chunked). A large chunked upload is cut off: the server answers
+    413 and closes long before the client has sent it all."""
+    limit = load_serving_config().max_body_bytes
+    issue = json.dumps({"title": "Crash on start", "body": "Traceback (most recent call last)"}).encode()
+    exact = issue + b" " * (limit - len(issue))
+    for chunked in (False, True):
+        status, answer, _ = raw_post(url, "/classify", exact, chunked)
+        assert status == 200 and "label" in answer, (chunked, status, answer)
+        status, answer, _ = raw_post(url, "/classify", exact + b" ", chunked)
+        assert status == 413 and f"over the limit of {limit} bytes" in answer["error"], (chunked, status, answer)
+    huge = b"x" * (5 * limit)
+    status, answer, sent = raw_post(url, "/classify_batch", huge, chunked=True, chunk_bytes=2**16)
+    assert status == 413 and f"over the limit of {limit} bytes" in answer["error"], (status, answer)
+    assert sent < 3 * limit, f"the client pushed {sent} of {len(huge)} bytes before the server refused"
 
 
 def check_package_stage(packaged):
@@ -65,6 +125,7 @@ def test_package_stage_then_the_served_bento_answers_refuses_bad_input_and_survi
     with server as url:
         check_good_requests(url, issue_sample, packaged["version"])
         check_bad_requests(url)
+        check_body_size_limit(url)
 
         texts = issue_sample[["title", "body"]].to_dict("records")  # 120 issues from 32 concurrent clients
         with ThreadPoolExecutor(32) as pool:
@@ -80,10 +141,20 @@ def test_package_stage_then_the_served_bento_answers_refuses_bad_input_and_survi
             if line.startswith("issue_classifier_predictions_total{")
         )
     logged = read_prediction_log(packaged["env"]["ISSUE_CLASSIFIER_LOG_DIR"])
-    expected = 1 + 5 + 5 + len(texts)  # single, batch, one-by-one, burst; refused requests are not predictions
+    expected = 1 + 5 + 5 + 2 + len(texts)  # single, batch, one-by-one, two at the size limit, burst; refused ones
+    # are not predictions
     assert counted == expected and len(logged) == expected
     assert {"timestamp", "request_id", "model_version", "title", "body", "label", "proba_bug"} <= set(logged.columns)
-    assert "status=500" not in log_path.read_text(errors="replace")  # no request failed inside the server
+    server_log = log_path.read_text(errors="replace")
+    assert "status=500" not in server_log  # no request failed inside the server
+    assert "listening on 127.0.0.1, API key off" in server_log and "WITHOUT an API key" not in server_log
+
+
+def test_an_empty_api_key_stops_the_server_at_start(packaged):
+    server, log_path = serve_bento(packaged, {"ISSUE_CLASSIFIER_API_KEY": ""})
+    with pytest.raises(RuntimeError, match="exited with status"), server:
+        pass  # never reached: the server must not come up with auth silently off
+    assert "ISSUE_CLASSIFIER_API_KEY is set but empty" in log_path.read_text(errors="replace")
 
 
 def test_api_key_is_required_when_set_and_never_logged(packaged):
@@ -95,7 +166,8 @@ def test_api_key_is_required_when_set_and_never_logged(packaged):
         assert status == 401 and "ISSUE_CLASSIFIER_API_KEY" in answer["error"] and API_KEY not in json.dumps(answer)
         assert post(url, "/classify", issue, headers={"Authorization": f"Bearer {API_KEY}"})[0] == 200
         assert requests.get(f"{url}/healthz", timeout=10).status_code == 200  # probes need no key
-    assert API_KEY not in log_path.read_text(errors="replace")
+    server_log = log_path.read_text(errors="replace")
+    assert API_KEY not in server_log and "listening on 127.0.0.1, API key required" in server_log
     log_folder = packaged["env"]["ISSUE_CLASSIFIER_LOG_DIR"]
     assert all(API_KEY not in path.read_text() for path in Path(log_folder).iterdir())
 

@@ -3,6 +3,10 @@ get_params), each model held against its scikit-learn counterpart in tests/ml/ a
 
     from src.ml.classical import DecisionTree, RandomForest, SVM, NaiveBayes
     DecisionTree(max_depth=10).fit(X_train, y_train).score(X_test, y_test)
+
+The algorithms: base (input checks, the estimator protocol), decision_tree, random_forest, svm, naive_bayes.
+The harness the day-3 stage runs them in: comparison (each model next to scikit-learn's on the same folds),
+experiments (the figures' data), benchmark (`make bench`), persistence (saving the fitted models).
 """
 
 from src.ml.classical.base import NotFittedError

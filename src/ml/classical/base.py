@@ -5,6 +5,8 @@ import inspect
 
 import numpy as np
 
+from src.core.checks import require_finite
+
 
 class NotFittedError(ValueError, AttributeError):
     """A model was asked to predict before `fit` (same bases as scikit-learn's, so either except works)."""
@@ -20,14 +22,7 @@ def check_X(X, n_features: int | None = None, name: str = "X") -> np.ndarray:
         )
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}): need at least one sample and one feature")
-    bad = ~np.isfinite(X)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        kind = "NaN" if np.isnan(X[row, col]) else "inf"
-        raise ValueError(
-            f"{name} contains {int(bad.sum())} NaN/inf value(s), the first ({kind}) at row {row}, "
-            f"column {col}: impute or drop them first (e.g. sklearn.impute.SimpleImputer)"
-        )
+    require_finite(X, name, "impute or drop them first (e.g. sklearn.impute.SimpleImputer)")
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} has {X.shape[1]} features but the model was fitted on {n_features}")
     return X

@@ -1,5 +1,6 @@
 """Benchmark: fit and predict time of each from-scratch model against its scikit-learn counterpart, per dataset,
-in one process, on the stage's own hyperparameters (params.yaml's day03.models).
+in one process, on the stage's own hyperparameters (params.yaml's day03.models, validated by the stage's schema,
+so a bad value fails here just as it would in the stage).
 
     python -m src.ml.classical.benchmark        # all models x datasets -> reports/bench/day03_classical.json
     python -m src.ml.classical.benchmark --models svm --datasets digits --repeats 1
@@ -11,12 +12,14 @@ libsvm; `meets_target` says which ratios do.
 """
 
 import argparse
+import dataclasses
 
 import numpy as np
-import yaml
+from omegaconf import OmegaConf
 
 from src import atomic_io
 from src.benchmark import best_time
+from src.config import validate_or_exit
 from src.ml.classical import comparison
 from src.paths import PARAMS_FILE, REPORTS
 
@@ -46,16 +49,20 @@ def benchmark_model(model: str, params: dict, dataset: str, repeats: int, seed: 
 
 
 def main():
-    stage = yaml.safe_load(PARAMS_FILE.read_text())["day03"]  # the stage's own settings
+    from pipelines.day03_classical_ml import SCHEMA, SECTION  # the stage's schema: checked like the stage
+
+    cfg = OmegaConf.load(PARAMS_FILE)
+    stage = validate_or_exit(cfg, SECTION, SCHEMA)
+    models = dataclasses.asdict(stage.models)
     parser = argparse.ArgumentParser(description="Time from-scratch classical models against scikit-learn.")
-    parser.add_argument("--models", nargs="+", default=list(stage["models"]), choices=list(comparison.MODELS))
-    parser.add_argument("--datasets", nargs="+", default=stage["datasets"], choices=list(comparison.DATASETS))
+    parser.add_argument("--models", nargs="+", default=list(models), choices=list(comparison.MODELS))
+    parser.add_argument("--datasets", nargs="+", default=stage.datasets, choices=list(comparison.DATASETS))
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     rows = []
     for dataset in args.datasets:
         for model in args.models:
-            row = benchmark_model(model, stage["models"][model], dataset, args.repeats)
+            row = benchmark_model(model, models[model], dataset, args.repeats, cfg.seed)
             rows.append(row)
             print(
                 f"{model:>15} {dataset:>13}  fit {row['scratch_fit_seconds']:8.4f} s"

@@ -78,11 +78,46 @@ def build_model(model: str, implementation: str, params: dict, n_classes: int, s
     return MODELS[model].build(implementation, params, n_classes, seed)
 
 
+def scaling(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training data's per-feature mean and standard deviation (1 for a constant feature, left at 0)."""
+    std = train.std(axis=0)
+    return train.mean(axis=0), np.where(std > 0, std, 1.0)
+
+
 def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scale both parts with the training part's mean and standard deviation (constant features left at 0)."""
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
+    """Scale both parts with the training part's mean and standard deviation."""
+    mean, std = scaling(train)
     return (train - mean) / std, (test - mean) / std
+
+
+class Standardised:
+    """A model behind the standardisation the comparison gives it: fit learns the training data's mean and
+    standard deviation, and predict applies them again, so a saved model takes raw features."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y) -> "Standardised":
+        self.mean_, self.std_ = scaling(X)
+        self.estimator.fit((X - self.mean_) / self.std_, y)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        return self.estimator.predict((np.asarray(X, dtype=float) - self.mean_) / self.std_)
+
+    def score(self, X, y) -> float:
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+def fit_on_all(model: str, params: dict, X, y, seed: int) -> dict:
+    """{implementation: the model fitted on all of X, y} with the settings the cross-validation used: the models
+    a stage keeps (cross-validation measured how well this recipe generalises; these are its result)."""
+    n_classes = len(np.unique(y))
+    fitted = {}
+    for implementation in IMPLEMENTATIONS:
+        estimator = build_model(model, implementation, params, n_classes, seed)
+        fitted[implementation] = (Standardised(estimator) if MODELS[model].standardise else estimator).fit(X, y)
+    return fitted
 
 
 def cross_validate(model: str, params: dict, X, y, folds: int, seed: int) -> dict[str, dict[str, float]]:

@@ -6,16 +6,18 @@ from sklearn.model_selection import train_test_split
 from src.ml.classical import SVM, DecisionTree, RandomForest
 from src.ml.classical.comparison import IMPLEMENTATIONS, build_model, standardise
 from src.ml.classical.decision_tree import CRITERIA
+from src.ml.classical.random_forest import out_of_bag_votes
 
 
-def holdout(X, y, seed: int, test_size: float = 0.3):
+def holdout(X, y, seed: int, test_size: float):
+    """A stratified train/test split: (X_train, X_test, y_train, y_test)."""
     return train_test_split(X, y, test_size=test_size, stratify=y, random_state=seed)
 
 
-def depth_sweep(X, y, max_depth: int, seed: int) -> list[dict]:
+def depth_sweep(X, y, max_depth: int, test_size: float, seed: int) -> list[dict]:
     """Train and test accuracy by max_depth (bias falls, variance rises), for every criterion from scratch and
     for scikit-learn's gini and entropy trees."""
-    X_train, X_test, y_train, y_test = holdout(X, y, seed)
+    X_train, X_test, y_train, y_test = holdout(X, y, seed, test_size)
     rows = []
     for depth in range(1, max_depth + 1):
         row = {"depth": depth}
@@ -38,15 +40,11 @@ def oob_error_curves(X, y, params: dict, n_trees: int, seed: int) -> list[dict]:
     params = {**params, "n_estimators": n_trees}
     ours = RandomForest(**params, random_state=seed).fit(X, y)
     theirs = build_model("random_forest", "sklearn", params, len(np.unique(y)), seed).fit(X, y)
-    encoded = np.searchsorted(theirs.classes_, y)
-    votes = np.zeros((len(X), len(theirs.classes_)))
-    sklearn_errors = []
-    for tree, drawn in zip(theirs.estimators_, theirs.estimators_samples_, strict=True):
-        out = np.ones(len(X), dtype=bool)
-        out[drawn] = False
-        votes[out] += tree.predict_proba(X[out])
-        seen = votes.sum(axis=1) > 0
-        sklearn_errors.append(float(np.mean(votes[seen].argmax(axis=1) != encoded[seen])))
+    trees = (
+        (tree.predict_proba, ~np.isin(np.arange(len(X)), drawn))
+        for tree, drawn in zip(theirs.estimators_, theirs.estimators_samples_, strict=True)
+    )
+    _, sklearn_errors = out_of_bag_votes(X, np.searchsorted(theirs.classes_, y), len(theirs.classes_), trees)
     scratch_errors = ours.oob_error_curve(X, y)
     return [
         {"n_trees": i + 1, "scratch": float(a), "sklearn": b}
@@ -102,4 +100,13 @@ def svm_margins(X2, y, C: float) -> dict:
             "support_vectors": theirs.support_vectors_,
             "dual_objective": float(np.abs(coef).sum() - 0.5 * coef @ K @ coef),
         },
+    }
+
+
+def margin_differences(margins: dict) -> dict[str, float]:
+    """How far our linear SVM is from scikit-learn's (svm_margins' result): the dual objectives and the weights."""
+    scratch, sklearn = margins["scratch"], margins["sklearn"]
+    return {
+        "dual_objective_abs_diff": abs(scratch["dual_objective"] - sklearn["dual_objective"]),
+        "weights_max_abs_diff": float(np.abs(scratch["w"] - sklearn["w"]).max()),
     }

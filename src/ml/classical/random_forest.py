@@ -29,6 +29,21 @@ def _fit_one_tree(params: dict, X, y, seed: int):
     return tree, counts
 
 
+def out_of_bag_votes(X, encoded, n_classes: int, trees) -> tuple[np.ndarray, np.ndarray]:
+    """Soft OOB votes of a forest, one tree at a time. `trees` yields (predict_proba, out_of_bag mask) per tree,
+    predict_proba giving probabilities over all n_classes; `encoded` are the labels as indices 0..n_classes-1.
+    Returns (votes (n_samples, n_classes): the summed probabilities each sample got from the trees that left
+    it out of bag, OOB error of the first 1, 2, ..., B trees). A sample no tree so far left out is not counted
+    in that error yet (scikit-learn warns about such samples instead)."""
+    votes = np.zeros((len(X), n_classes))
+    errors = []
+    for predict_proba, out in trees:
+        votes[out] += predict_proba(X[out])
+        seen = votes.sum(axis=1) > 0
+        errors.append(float(np.mean(votes[seen].argmax(axis=1) != encoded[seen])))
+    return votes, np.array(errors)
+
+
 class RandomForest(Classifier):
     """Bootstrap + per-split feature subsampling + soft voting.
 
@@ -102,11 +117,15 @@ class RandomForest(Classifier):
         proba[:, tree.classes_] = tree.predict_proba(X)  # the tree was fitted on encoded labels 0..k-1
         return proba
 
+    def _out_of_bag_votes(self, X, encoded) -> tuple[np.ndarray, np.ndarray]:
+        trees = (
+            (lambda Z, tree=tree: self._tree_probabilities(tree, Z), counts == 0)
+            for tree, counts in zip(self.estimators_, self.bootstrap_counts_, strict=True)
+        )
+        return out_of_bag_votes(X, encoded, len(self.classes_), trees)
+
     def _compute_oob(self, X, encoded):
-        votes = np.zeros((len(X), len(self.classes_)))
-        for tree, counts in zip(self.estimators_, self.bootstrap_counts_, strict=True):
-            out = counts == 0
-            votes[out] += self._tree_probabilities(tree, X[out])
+        votes, _ = self._out_of_bag_votes(X, encoded)
         seen = votes.sum(axis=1) > 0
         if not seen.all():
             raise ValueError(
@@ -123,15 +142,7 @@ class RandomForest(Classifier):
         if not self.bootstrap:
             raise ValueError("no OOB samples without bootstrap=True")
         X, y = check_X_y(X, y)
-        encoded = np.searchsorted(self.classes_, y)
-        votes = np.zeros((len(X), len(self.classes_)))
-        errors = []
-        for tree, counts in zip(self.estimators_, self.bootstrap_counts_, strict=True):
-            out = counts == 0
-            votes[out] += self._tree_probabilities(tree, X[out])
-            seen = votes.sum(axis=1) > 0
-            errors.append(float(np.mean(votes[seen].argmax(axis=1) != encoded[seen])))
-        return np.array(errors)
+        return self._out_of_bag_votes(X, np.searchsorted(self.classes_, y))[1]
 
     def predict_proba(self, X) -> np.ndarray:
         """The mean of the trees' class probabilities (soft voting)."""

@@ -5,18 +5,19 @@ Three implementations of the same 2n^3 floating-point operations:
 - numpy_rows: one Python loop over rows, each row times B done by NumPy (the interpreter cost drops n^2-fold);
 - numpy_blas: A @ B, one call into an optimised BLAS (cache blocking, SIMD, both cores).
 
-    python -m src.core.matmul_benchmark          # `make bench`: writes reports/bench/day01_matmul.json
+    python -m src.core.experiments.matmul_benchmark          # `make bench`: writes reports/bench/day01_matmul.json
 """
 
 import argparse
 from functools import partial
 
 import numpy as np
-import yaml
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from src import atomic_io
 from src.benchmark import best_time
+from src.config import validate_or_exit
 from src.core.linear_algebra import matmul_numpy_rows, matmul_pure_python
 from src.paths import PARAMS_FILE, REPORTS
 
@@ -56,13 +57,16 @@ def speedups(rows: list[dict], baseline: str = "pure_python") -> tuple[int, dict
 
 
 def main():
-    defaults = yaml.safe_load(PARAMS_FILE.read_text())["day01"]["matmul"]  # the stage's own settings
+    from pipelines.day01_math import SCHEMA, SECTION  # the stage's schema: the CLI is checked like the stage
+
+    cfg = OmegaConf.load(PARAMS_FILE)
+    defaults = validate_or_exit(cfg, SECTION, SCHEMA).matmul
     parser = argparse.ArgumentParser(description="Time pure-Python vs NumPy matrix multiplication.")
-    parser.add_argument("--sizes", type=int, nargs="+", default=defaults["sizes"])
-    parser.add_argument("--pure-python-max-size", type=int, default=defaults["pure_python_max_size"])
-    parser.add_argument("--repeats", type=int, default=defaults["repeats"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=defaults.sizes)
+    parser.add_argument("--pure-python-max-size", type=int, default=defaults.pure_python_max_size)
+    parser.add_argument("--repeats", type=int, default=defaults.repeats)
     args = parser.parse_args()
-    rows = benchmark_matmul(args.sizes, args.pure_python_max_size, args.repeats)
+    rows = benchmark_matmul(args.sizes, args.pure_python_max_size, args.repeats, cfg.seed)
     size, speedup = speedups(rows)
     result = {"rows": rows, "speedup_vs_pure_python": speedup, "speedup_size": size}
     path = atomic_io.write_json(REPORTS / "bench" / "day01_matmul.json", result)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+from tqdm import tqdm
 
+from src.benchmark import best_time
 from src.core import linear_algebra as la
 
 
@@ -82,6 +84,46 @@ def decomposition_checks(A: np.ndarray, S: np.ndarray) -> list[DecompositionChec
         DecompositionCheck("eigh", lambda: la.eigh_jacobi(S), "numpy_eigh", lambda: np.linalg.eigh(S), eigh_score),
         DecompositionCheck("svd", lambda: la.svd_jacobi(A), "numpy_svd", lambda: np.linalg.svd(A), svd_score),
     ]
+
+
+def decomposition_matrices(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(A, S): a standard-normal size x size matrix and A A^T + size I, symmetric positive definite by
+    construction (for Cholesky and the symmetric eigensolver)."""
+    A = rng.standard_normal((size, size))
+    return A, A @ A.T + size * np.eye(size)
+
+
+def compare_decompositions(A: np.ndarray, S: np.ndarray, repeats: int = 3) -> tuple[list[dict], dict[str, dict]]:
+    """Every check of decomposition_checks, both ways, timed in this process on the same matrices.
+
+    Returns (rows for the plot: operation, implementation, reconstruction_error, seconds; {variant: metrics}
+    with variants scratch_<operation> and the references' names). A reference shared by two checks (numpy_qr for
+    both QR methods) keeps its first measurement. The scratch variants also get time_ratio_vs_reference, and
+    eigh and SVD the largest difference of their eigen/singular values from LAPACK's (the invariant part of
+    the answer: vectors may differ by sign)."""
+    rows, metrics = [], {}
+    for check in tqdm(decomposition_checks(A, S), desc="decompositions", unit="op"):
+        scratch_name = f"scratch_{check.operation}"
+        seconds = {}
+        for variant, call in ((scratch_name, check.scratch), (check.reference_name, check.reference)):
+            seconds[variant] = best_time(call, repeats=repeats)
+            scores = {**check.score(call()), "seconds": seconds[variant]}
+            metrics.setdefault(variant, scores)
+            rows.append(
+                {
+                    "operation": check.operation,
+                    "implementation": variant.split("_")[0],
+                    "reconstruction_error": scores["reconstruction_error"],
+                    "seconds": seconds[variant],
+                }
+            )
+        metrics[scratch_name]["time_ratio_vs_reference"] = seconds[scratch_name] / seconds[check.reference_name]
+    eigenvalues = la.eigh_jacobi(S)[0]
+    metrics["scratch_eigh"]["eigenvalues_max_abs_diff"] = np.abs(eigenvalues - np.linalg.eigvalsh(S)).max()
+    singular_values = la.svd_jacobi(A)[1]
+    singular_diff = np.abs(singular_values - np.linalg.svd(A, compute_uv=False)).max()
+    metrics["scratch_svd"]["singular_values_max_abs_diff"] = singular_diff
+    return rows, metrics
 
 
 QR_METHODS = {

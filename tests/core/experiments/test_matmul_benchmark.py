@@ -3,7 +3,7 @@
 import pytest
 
 from src.benchmark import best_time
-from src.core.matmul_benchmark import benchmark_matmul, speedups
+from src.core.experiments.matmul_benchmark import benchmark_matmul, speedups
 
 
 def test_rows_cover_each_implementation_and_size():

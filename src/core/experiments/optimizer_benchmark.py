@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from src.benchmark import best_time
+from src.core.experiments.optimization_problems import Problem
 from src.core.optimization import make_optimizer
-from src.core.optimization_problems import Problem
 
 DIVERGED = 1e12  # an excess loss this large (or NaN) counts as diverged: the step size was too big
 
@@ -80,6 +80,35 @@ def lr_sweep(problem: Problem, optimizers: dict[str, dict], lrs: list[float], n_
         if run.optimizer not in best or _rank(run, problem.tol) < _rank(best[run.optimizer], problem.tol):
             best[run.optimizer] = run
     return runs, best
+
+
+def sweep_rows(problem: Problem, runs: list[OptimizerRun]) -> list[dict]:
+    """One row per (optimizer, lr) run of a sweep, for the lr-sweep plot CSV ("" where tol was never reached)."""
+    rows = []
+    for r in runs:
+        steps = r.steps_to_tol(problem.tol)
+        rows.append(
+            {
+                "problem": problem.name,
+                "optimizer": r.optimizer,
+                "lr": r.lr,
+                "final_excess_loss": r.final_excess_loss,
+                "steps_to_tol": steps if steps is not None else "",
+            }
+        )
+    return rows
+
+
+def best_run_metrics(run: OptimizerRun, tol: float) -> dict[str, float]:
+    """What an optimizer's best run achieved: its lr, final excess loss, whether (and when) it reached tol."""
+    reached = run.steps_to_tol(tol)
+    metrics = {"best_lr": run.lr, "final_excess_loss": run.final_excess_loss, "reached_tol": reached is not None}
+    return metrics | ({"steps_to_tol": reached} if reached is not None else {})
+
+
+def curve_rows(best: dict[str, OptimizerRun], steps: np.ndarray) -> list[dict]:
+    """The best runs' excess loss at the given steps, one column per optimizer (the convergence plot CSV)."""
+    return [{"step": int(k), **{name: float(r.excess_loss[k]) for name, r in best.items()}} for k in steps]
 
 
 # -- the same trajectory through torch.optim ---------------------------------------------------------------

@@ -49,13 +49,22 @@ def ill_conditioned_quadratic(dim: int, condition_number: float, rng: np.random.
     return Problem("quadratic", lambda x: 0.5 * float(x @ A @ x), lambda x: A @ x, x0 / np.linalg.norm(x0), 0.0, tol)
 
 
+BREAST_CANCER_PATIENTS = 569  # rows of scikit-learn's bundled breast_cancer (212 malignant)
+
+
+def breast_cancer_feature_names() -> list[str]:
+    from sklearn.datasets import load_breast_cancer
+
+    return [str(n) for n in load_breast_cancer().feature_names]
+
+
 def breast_cancer_design(features: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """scikit-learn's bundled breast_cancer: standardized features with an intercept column first, y = 1 for
     malignant (sklearn codes malignant as 0). `features` picks columns by name (None: all 30)."""
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer()
-    names = [str(n) for n in data.feature_names]
+    names = breast_cancer_feature_names()
     if features:
         unknown = sorted(set(features) - set(names))
         if unknown:

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from src.core import optimization_problems as problems
-from src.core.optimizer_benchmark import OptimizerRun, compare_with_torch, curve_indices, lr_sweep, run_optimizer
+from src.core.experiments import optimization_problems as problems
+from src.core.experiments import optimizer_benchmark as race
+from src.core.experiments.optimizer_benchmark import (
+    OptimizerRun,
+    compare_with_torch,
+    curve_indices,
+    lr_sweep,
+    run_optimizer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +32,11 @@ def test_problem_gradients_match_finite_differences(logistic):
         np.testing.assert_allclose(problem.grad(x), numeric, rtol=1e-5, atol=1e-6, err_msg=problem.name)
 
 
+def test_breast_cancer_constants_match_the_data():
+    X, y, names = problems.breast_cancer_design()
+    assert len(y) == problems.BREAST_CANCER_PATIENTS and names == problems.breast_cancer_feature_names()
+
+
 def test_known_minima(logistic):
     assert problems.rosenbrock().loss(np.array([1.0, 1.0])) == 0.0
     quadratic = problems.ill_conditioned_quadratic(6, 100.0, np.random.default_rng(0))
@@ -40,6 +52,23 @@ def test_steps_to_tol_counts_only_a_lasting_arrival():
     assert run.steps_to_tol(1e-8) == 3  # touched at step 1, bounced out at 2, stayed from 3
     assert OptimizerRun("x", 0.1, np.array([1.0, 1e-9, 1e-3])).steps_to_tol(1e-8) is None
     assert OptimizerRun("x", 0.1, np.array([1e-9, 1e-10])).steps_to_tol(1e-8) == 0
+
+
+def test_rows_and_metrics_of_a_sweep_say_what_each_run_reached():
+    problem = problems.rosenbrock(tol=1e-8)
+    converged = OptimizerRun("adam", 0.1, np.array([1.0, 1e-9, 1e-10]))
+    stuck = OptimizerRun("sgd", 0.01, np.array([1.0, 0.5, 0.25]))
+    rows = race.sweep_rows(problem, [converged, stuck])
+    assert [(r["optimizer"], r["steps_to_tol"]) for r in rows] == [("adam", 1), ("sgd", "")]
+    assert race.best_run_metrics(converged, 1e-8) == {
+        "best_lr": 0.1,
+        "final_excess_loss": 1e-10,
+        "reached_tol": True,
+        "steps_to_tol": 1,
+    }
+    assert "steps_to_tol" not in race.best_run_metrics(stuck, 1e-8)
+    curve = race.curve_rows({"adam": converged, "sgd": stuck}, np.array([0, 2]))
+    assert curve == [{"step": 0, "adam": 1.0, "sgd": 1.0}, {"step": 2, "adam": 1e-10, "sgd": 0.25}]
 
 
 def test_a_too_large_lr_is_recorded_as_diverged_and_never_chosen():
