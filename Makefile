@@ -77,6 +77,7 @@ bench: install  ## benchmarks: from-scratch vs reference in one process, results
 	$(BIN)/python -m src.core.experiments.matmul_benchmark
 	$(BIN)/python -m src.ml.classical.benchmark
 	$(BIN)/python -m src.ml.deep_learning.benchmark
+	$(BIN)/python -m src.production.benchmark
 	$(BIN)/python -m src.case_studies.retrieval_probe
 
 SERVING_LOG_DIR ?= logs/serving
