@@ -82,9 +82,9 @@ bench: install  ## benchmarks: from-scratch vs reference in one process, results
 
 SERVING_LOG_DIR ?= logs/serving
 
-monitor: install  ## Evidently drift + quality report on the live service log (SERVING_LOG_DIR=logs/serving) into reports/monitoring/live
-	$(BIN)/python -m pipelines.monitor monitoring.source=live monitoring.live_log_dir=$(SERVING_LOG_DIR)
-	@echo "Open reports/monitoring/live/html/live_drift.html (and live_quality.html when feedback was logged)"
+monitor: install  ## Evidently drift + quality report on the live service log (SERVING_LOG_DIR=logs/serving) into reports/monitor/live
+	$(BIN)/python -m pipelines.monitor monitor.source=live monitor.live_log_dir=$(SERVING_LOG_DIR)
+	@echo "Open reports/monitor/live/html/live_drift.html (and live_quality.html when feedback was logged)"
 
 serve: install  ## serve the packaged issue classifier on 127.0.0.1:$(SERVE_PORT) (Ctrl-C stops it)
 	@test -f reports/package/bento.json || { echo "no Bento yet: run make repro (or dvc repro package) first"; exit 1; }

@@ -7,117 +7,92 @@
 
 Records (see src/tracking.py): nested MLflow runs scratch_mlp, scratch_cnn, torch_cnn, scratch_lstm and
 scratch_linear_stack, each with per-epoch curves (loss, accuracy, val_loss, val_accuracy, images_per_second),
-its test accuracy, training time and saved model; figures for curves, confusion matrix, misclassified digits,
-first-layer filters and gradient norms at initialisation.
+its test accuracy, training time and saved model (models/day04_deep_learning/, a DVC output); figures for curves,
+confusion matrix, misclassified digits, first-layer filters and gradient norms at initialisation.
 """
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import hydra
 import numpy as np
 import torch
 from omegaconf import DictConfig
 
-from src.config import validate_or_exit
-from src.data.mnist import as_float, load_mnist
+from src.config import setting, validate_or_exit
+from src.data.mnist import N_TEST_IMAGES, N_TRAIN_IMAGES, train_validation_test
 from src.ml.deep_learning import architectures, torch_training
 from src.ml.deep_learning.augmentation import random_shift
-from src.ml.deep_learning.gradient_flow import gradient_norms_at_init
+from src.ml.deep_learning.gradient_flow import gradient_norms_at_init, norms_by_setting
 from src.tracking import StageRun
 from src.visualization import deep_learning as figures
 
 STAGE = "day04_deep_learning"
-N_TRAIN_IMAGES = 60_000
-N_TEST_IMAGES = 10_000
+SECTION = "day04"
 
 
-# -- the stage's config schema: conf/day04/default.yaml must fit it ---------------------------------------
+# -- the stage's config schema: conf/day04/default.yaml gives every value -----------------------------------
 @dataclass
 class TrainingConfig:
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
-
-    def __post_init__(self):
-        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
-            raise ValueError(
-                f"epochs and batch_size must be >= 1 and lr > 0, got {self.epochs}, {self.batch_size}, {self.lr}"
-            )
+    epochs: int = setting(at_least=1)
+    batch_size: int = setting(at_least=1)
+    lr: float = setting(above=0)
 
 
 @dataclass
 class MLPConfig(TrainingConfig):
-    hidden: list[int] = field(default_factory=lambda: [512, 256])
-    dropout: float = 0.2
+    hidden: list[int] = setting(at_least=1)  # units per hidden layer
+    dropout: float = setting(at_least=0, below=1)
 
 
 @dataclass
 class CNNConfig(TrainingConfig):
-    channels: list[int] = field(default_factory=lambda: [16, 32])
-    dense: int = 128
-    dropout: float = 0.25
-    max_shift: int = 2
+    channels: list[int] = setting(at_least=1)
+    dense: int = setting(at_least=1)
+    dropout: float = setting(at_least=0, below=1)
+    max_shift: int = setting(at_least=0, at_most=14)
 
     def __post_init__(self):
-        super().__post_init__()
-        if not 1 <= len(self.channels) <= 3 or self.max_shift < 0:
-            raise ValueError(
-                f"cnn.channels needs 1 to 3 entries (28 px halves per layer) and max_shift >= 0, "
-                f"got {self.channels} and {self.max_shift}"
-            )
+        if not 1 <= len(self.channels) <= 3:
+            raise ValueError(f"day04.cnn.channels needs 1 to 3 entries (28 px halves per layer), got {self.channels}")
 
 
 @dataclass
 class LSTMConfig(TrainingConfig):
-    hidden: int = 128
+    hidden: int = setting(at_least=1)
 
 
 @dataclass
 class GradientFlowConfig:
-    depth: int = 10
-    width: int = 256
-    batch_size: int = 256
+    depth: int = setting(at_least=2)
+    width: int = setting(at_least=1)
+    batch_size: int = setting(at_least=1)
 
 
 @dataclass
 class FiguresConfig:
-    misclassified: int = 36
+    misclassified: int = setting(at_least=1)
 
 
 @dataclass
 class Day04Config:
-    train_size: int = N_TRAIN_IMAGES
-    validation_size: int = 5000
-    test_size: int = N_TEST_IMAGES
-    mlp: MLPConfig = field(default_factory=MLPConfig)
-    cnn: CNNConfig = field(default_factory=CNNConfig)
-    lstm: LSTMConfig = field(default_factory=LSTMConfig)
-    linear_stack: TrainingConfig = field(default_factory=lambda: TrainingConfig(epochs=2))
-    gradient_flow: GradientFlowConfig = field(default_factory=GradientFlowConfig)
-    figures: FiguresConfig = field(default_factory=FiguresConfig)
+    train_size: int = setting(at_least=2, at_most=N_TRAIN_IMAGES)
+    validation_size: int = setting(at_least=1)
+    test_size: int = setting(at_least=1, at_most=N_TEST_IMAGES)
+    mlp: MLPConfig
+    cnn: CNNConfig
+    lstm: LSTMConfig
+    linear_stack: TrainingConfig
+    gradient_flow: GradientFlowConfig
+    figures: FiguresConfig
 
     def __post_init__(self):
-        if not 0 < self.validation_size < self.train_size <= N_TRAIN_IMAGES:
+        if not self.validation_size < self.train_size:
             raise ValueError(
-                f"need 0 < validation_size < train_size <= {N_TRAIN_IMAGES}, got "
-                f"validation_size={self.validation_size}, train_size={self.train_size}"
+                f"day04.validation_size ({self.validation_size}) must be below day04.train_size ({self.train_size})"
             )
-        if not 0 < self.test_size <= N_TEST_IMAGES:
-            raise ValueError(f"test_size must lie in 1..{N_TEST_IMAGES}, got {self.test_size}")
 
 
-# -- data ----------------------------------------------------------------------------------------------------
-def load_data(cfg: Day04Config, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """train / validation from a seeded shuffle of the 60,000 training images; test is MNIST's own 10,000
-    (its first test_size; all of them except in the smoke profile)."""
-    (X, y), (X_test, y_test) = load_mnist()
-    order = np.random.default_rng(seed).permutation(len(X))[: cfg.train_size]
-    train, val = order[cfg.validation_size :], order[: cfg.validation_size]
-    X, X_test = as_float(X), as_float(X_test)
-    y, y_test = y.astype(np.int64), y_test.astype(np.int64)
-    test = slice(0, cfg.test_size)
-    return {"train": (X[train], y[train]), "validation": (X[val], y[val]), "test": (X_test[test], y_test[test])}
+SCHEMA = Day04Config
 
 
 def images(split: tuple[np.ndarray, np.ndarray], channels: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -152,6 +127,7 @@ def record(run: StageRun, variant: str, history: dict, test: dict, probabilities
 
 def train_scratch(run, variant, model, data, settings, channels=False, augment=None, seed=0) -> dict:
     X, y = images(data["train"], channels)
+    path = run.model_path(f"{variant}.npz")
     history = model.fit(
         X,
         y,
@@ -164,17 +140,18 @@ def train_scratch(run, variant, model, data, settings, channels=False, augment=N
         seed=seed,
         verbose=True,
         on_epoch_end=epoch_logger(run, variant),
-        checkpoint=run.out_dir / "models" / f"{variant}.npz",  # saved every epoch: a crash loses one epoch at most
+        checkpoint=path,  # saved every epoch, atomically: a crash loses one epoch at most
     )
     X_test, y_test = images(data["test"], channels)
     result = record(run, variant, history, model.evaluate(X_test, y_test), model.predict_proba(X_test))
-    run._client.log_artifact(run.variant_run(variant), str(run.out_dir / "models" / f"{variant}.npz"), "model")
+    run.log_artifact(path, "model", variant=variant)
     return result
 
 
 def train_torch_cnn(run, cfg: CNNConfig, data, augment, seed) -> tuple[dict, torch.nn.Module]:
     model = architectures.torch_cnn(cfg.channels, cfg.dense, cfg.dropout, seed)
     X, y = images(data["train"], channels=True)
+    path = run.model_path("torch_cnn.pt")
     history = torch_training.fit(
         model,
         X,
@@ -188,13 +165,12 @@ def train_torch_cnn(run, cfg: CNNConfig, data, augment, seed) -> tuple[dict, tor
         seed=seed,
         verbose=True,
         on_epoch_end=epoch_logger(run, "torch_cnn"),
+        checkpoint=path,
     )
     X_test, y_test = images(data["test"], channels=True)
     test = torch_training.evaluate(model, X_test, y_test)
     result = record(run, "torch_cnn", history, test, torch_training.predict_proba(model, X_test))
-    path = run.out_dir / "models" / "torch_cnn.pt"
-    torch.save(model.state_dict(), path)
-    run._client.log_artifact(run.variant_run("torch_cnn"), str(path), "model")
+    run.log_artifact(path, "model", variant="torch_cnn")
     return result, model
 
 
@@ -288,21 +264,14 @@ def record_errors(run: StageRun, results: dict, data, cfg: Day04Config):
     )
 
 
-def slug(setting: str) -> str:
-    """'ReLU, N(0, 1) init (too large)' -> 'relu_n_0_1_init': a name for a metric or CSV column."""
-    return re.sub(r"[^a-z0-9]+", "_", setting.split(" (")[0].lower()).strip("_")
-
-
 def record_gradient_flow(run: StageRun, cfg: GradientFlowConfig, data, seed: int):
     X, y = data["train"]
     rows = gradient_norms_at_init(X[: cfg.batch_size], y[: cfg.batch_size], cfg.depth, cfg.width, seed)
     run.log_figure(figures.gradient_norms(rows), "gradient_norms_at_init")
-    by_setting = {}
-    for r in rows:
-        by_setting.setdefault(slug(r["setting"]), []).append(r["grad_norm"])
-    layers = range(1, len(next(iter(by_setting.values()))) + 1)
+    by_setting = norms_by_setting(rows)
+    layers = range(len(next(iter(by_setting.values()))))
     run.write_plot_data(
-        "gradient_norms_at_init", [{"layer": i, **{k: v[i - 1] for k, v in by_setting.items()}} for i in layers]
+        "gradient_norms_at_init", [{"layer": i + 1, **{k: v[i] for k, v in by_setting.items()}} for i in layers]
     )
     run.log_metrics(
         {f"grad_norm_first_over_last_{k}": v[0] / v[-1] for k, v in by_setting.items()}, variant="gradient_flow"
@@ -311,10 +280,10 @@ def record_gradient_flow(run: StageRun, cfg: GradientFlowConfig, data, seed: int
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
-    day04 = validate_or_exit(cfg, "day04", Day04Config)  # before any work: a bad key fails here, named
-    with StageRun(STAGE, cfg, section="day04") as run:
+    day04 = validate_or_exit(cfg, SECTION, SCHEMA)  # before any work: a bad key fails here, named
+    with StageRun(STAGE, cfg, SECTION, day04) as run:
         torch.manual_seed(cfg.seed)
-        data = load_data(day04, cfg.seed)
+        data = train_validation_test(day04.train_size, day04.validation_size, day04.test_size, cfg.seed)
         record_gradient_flow(run, day04.gradient_flow, data, cfg.seed)
         results, filters = train_all(run, day04, data, cfg.seed)
         run.log_figure(figures.first_layer_filters(filters), "first_layer_filters")

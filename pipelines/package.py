@@ -4,52 +4,39 @@
     python -m pipelines.package             # straight from conf/
     make serve                              # then serve the Bento this stage built
 
+Its settings are the `serving` group (conf/serving/default.yaml): they are the service's, which it reads at run
+time from the params.yaml the Bento ships; this stage validates them and builds the Bento that carries them.
 Writes reports/package/bento.json (bento tag, model tag, registry version, sizes) and metrics.json; the MLflow
 run (experiment `package`) records the same and tags the registry version it packaged.
 """
 
-import json
+import sys
 import time
 
 import hydra
 from omegaconf import DictConfig
 
-from src import atomic_io
-from src.capstone.registry import CHAMPION, MODEL_NAME, current_champion
+from src.capstone.outputs import read_champion
+from src.capstone.registry import CHAMPION, MODEL_NAME, registered_champion
 from src.config import validate_or_exit
-from src.paths import REPORTS
 from src.production.bento_store import build_bento, folder_bytes, import_champion
 from src.production.serving_config import ServingConfig
 from src.tracking import StageRun
 
 STAGE = "package"
-CHAMPION_FILE = "day10_capstone/champion.json"  # under reports/: written by the training stage
-
-
-def champion_in_registry(client):
-    """The model version holding `champion`, cross-checked with what the training stage reported."""
-    champion_file = REPORTS / CHAMPION_FILE
-    if not champion_file.exists():
-        raise FileNotFoundError(
-            f"{champion_file} is missing: run the training stage first (`dvc repro day10_capstone`)."
-        )
-    reported = json.loads(champion_file.read_text())
-    champion = current_champion(client)
-    if champion is None:
-        raise LookupError(
-            f"the registry at {client.tracking_uri} has no {MODEL_NAME}@{CHAMPION}: run `dvc repro day10_capstone`, "
-            "or point MLFLOW_TRACKING_URI at the store it registered in."
-        )
-    if str(reported.get("version")) != str(champion.version):
-        print(f"note: {CHAMPION_FILE} names version {reported.get('version')}; the champion is {champion.version}")
-    return champion
+SECTION = "serving"
+SCHEMA = ServingConfig
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
-    serving = validate_or_exit(cfg, "serving", ServingConfig)
-    with StageRun(STAGE, cfg, section="serving") as run:
-        champion = champion_in_registry(run._client)
+    serving = validate_or_exit(cfg, SECTION, SCHEMA)
+    try:  # before any run starts: no champion yet is a message to the user, not a failed run
+        reported = read_champion()
+    except FileNotFoundError as error:
+        sys.exit(f"package: {error}")
+    with StageRun(STAGE, cfg, SECTION, serving) as run:
+        champion = registered_champion(reported_version=reported.get("version"))
         started = time.perf_counter()
         model = import_champion(
             f"models:/{MODEL_NAME}@{CHAMPION}",
@@ -71,9 +58,8 @@ def main(cfg: DictConfig) -> None:
             "model_bytes": folder_bytes(model.path),
             "serve_command": f"bentoml serve {bento.tag} --host 127.0.0.1 --port 3000",
         }
-        atomic_io.write_json(run.out_dir / "bento.json", summary)
-        run._client.set_tag(run.run_id, "registry_version", summary["registry_version"])
-        run._client.set_tag(run.run_id, "bento_tag", summary["bento_tag"])
+        run.write_json("bento.json", summary)
+        run.set_tags({"registry_version": summary["registry_version"], "bento_tag": summary["bento_tag"]})
         run.log_metrics(
             {
                 "registry_version": float(champion.version),

@@ -39,3 +39,13 @@ def test_closure_follows_lazy_and_package_imports(tmp_path):
     script.write_text("from src.pkg import f\n")
     found = {str(p) for p in import_closure(script, tmp_path)}
     assert found == {"src/__init__.py", "src/pkg/__init__.py", "src/pkg/inner.py", "src/lazy.py"}
+
+
+def test_readme_code_map_is_current():
+    """The README's map (every module each stage runs) is generated: `python -m src.import_closure` prints it."""
+    from src.import_closure import MAP_END, MAP_START, code_map
+
+    readme = (ROOT / "README.md").read_text()
+    assert MAP_START in readme and MAP_END in readme, "README.md lacks the code map markers"
+    current = readme.split(MAP_START, 1)[1].split(MAP_END, 1)[0].strip()
+    assert current == code_map(ROOT), "the README's code map is stale: paste the output of `python -m src.import_closure`"

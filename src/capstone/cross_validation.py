@@ -1,4 +1,5 @@
-"""Out-of-fold predictions: every issue is predicted by a model that never saw it.
+"""Model selection: out-of-fold predictions (every issue predicted by a model that never saw it), then the
+chosen model refit on every issue.
 
 Folds are stratified by repository x label, so each fold has every repository's share of every class. The
 out-of-fold probabilities score each model (the NLBSE report), pick the best one, and become the monitor's
@@ -11,15 +12,60 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
-from src.capstone.data import LABELS
+from src.capstone.data import LABELS, strata
+from src.capstone.model import IssueClassifier, average_probabilities, member_weights
 from src.capstone.tfidf import TfidfClassifier
 from src.capstone.transformer import MiniLMClassifier
 
 
 def stratified_folds(repos, labels, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    strata = [f"{repo}|{label}" for repo, label in zip(repos, labels, strict=True)]
+    stratum = strata(repos, labels)
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(strata)), strata))
+    return list(splitter.split(np.zeros(len(stratum)), stratum))
+
+
+def out_of_fold(
+    models,
+    texts,
+    labels,
+    folds,
+    tfidf_params: dict,
+    minilm: MiniLMClassifier | None,
+    tfidf_weight: float,
+    on_epoch=None,
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """({model: out-of-fold probabilities}, {model: seconds}) for each of `models` ("tfidf", "minilm",
+    "ensemble"; the ensemble averages the other two's with member_weights, at the sum of their cost).
+    on_epoch(fold, epoch, loss) sees MiniLM's training curves."""
+    proba, seconds = {}, {}
+    if "tfidf" in models:
+        proba["tfidf"], seconds["tfidf"] = tfidf_out_of_fold(texts, labels, folds, tfidf_params)
+    if "minilm" in models:
+        proba["minilm"], seconds["minilm"] = minilm_out_of_fold(minilm, texts, labels, folds, on_epoch)
+    if "ensemble" in models:
+        weights = member_weights("ensemble", tfidf_weight)
+        proba["ensemble"] = average_probabilities({m: proba[m] for m in weights}, weights)
+        seconds["ensemble"] = sum(seconds[m] for m in weights)
+    return proba, seconds
+
+
+def refit(
+    model: str,
+    texts,
+    labels,
+    tfidf_params: dict,
+    minilm: MiniLMClassifier | None,
+    tfidf_weight: float,
+    max_chars: int,
+) -> IssueClassifier:
+    """The chosen model trained on every issue, as the served IssueClassifier (on CPU: that is where it runs)."""
+    weights = member_weights(model, tfidf_weight)
+    members = {}
+    if "tfidf" in weights:
+        members["tfidf"] = TfidfClassifier(**tfidf_params).fit(texts, labels)
+    if "minilm" in weights:
+        members["minilm"] = minilm.fit(texts, labels, progress=True).to("cpu")
+    return IssueClassifier(members, weights, max_chars=max_chars)
 
 
 def tfidf_out_of_fold(texts, labels, folds, params: dict) -> tuple[np.ndarray, float]:

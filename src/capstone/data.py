@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 LABELS = ("bug", "feature", "question")
@@ -39,3 +40,17 @@ def load_issues(path: str | Path) -> pd.DataFrame:
         rows = (frame.index[empty] + 2).tolist()[:5]  # +2: header line, 1-based
         raise IssueDataError(f"{path} has issues with neither title nor body (lines {rows}); remove them.")
     return frame.reset_index(drop=True)
+
+
+def strata(repos, labels) -> np.ndarray:
+    """The stratum of each issue, "<repo>|<label>": every split of the capstone (CV folds, subsamples, the
+    monitor's reference / held-out split) keeps each repository's share of each class."""
+    return np.array([f"{repo}|{label}" for repo, label in zip(repos, labels, strict=True)])
+
+
+def stratified_subsample(issues: pd.DataFrame, n: int, min_per_stratum: int, seed: int) -> pd.DataFrame:
+    """About `n` issues, the same number from every (repository, label) stratum and at least min_per_stratum
+    (e.g. the CV folds, so each fold sees every stratum)."""
+    groups = issues.groupby(strata(issues["repo"], issues["label"]))
+    per_stratum = max(min_per_stratum, n // groups.ngroups)
+    return groups.sample(per_stratum, random_state=seed).reset_index(drop=True)

@@ -32,6 +32,16 @@ def nlbse_report(repos, y_true, y_pred) -> pd.DataFrame:
     return report
 
 
+def report_metrics(report: pd.DataFrame, prefix: str) -> dict[str, float]:
+    """An nlbse_report as flat metric names: `<prefix>_mean_repo_macro_f1` (the headline) and
+    `<prefix>.<repository short name | overall | mean>.<label | macro>.<precision | recall | f1>`."""
+    metrics = {f"{prefix}_mean_repo_macro_f1": float(report.loc["mean", "macro.f1"])}
+    for row in report.index:
+        name = row.split("/")[-1]
+        metrics.update({f"{prefix}.{name}.{key}": float(value) for key, value in report.loc[row].items()})
+    return metrics
+
+
 def mean_repo_macro_f1(repos, y_true, y_pred) -> float:
     return float(nlbse_report(repos, y_true, y_pred).loc["mean", "macro.f1"])
 

@@ -4,11 +4,17 @@ Every training run registers its model as a new version of `issue-classifier`, t
 (the cross-validated mean per-repository macro F1). The alias `champion`, which the package stage and the
 service load, moves to the new version only when its metric beats the current champion's. A worse model is
 registered (so you can inspect it) but never served.
+
+The functions take run ids and plain values and make their own MlflowClient on the project's tracking store
+(src/tracking.py's tracking_uri: MLFLOW_TRACKING_URI, else ./mlflow.db), the store the stage records into.
 """
 
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
+from pathlib import Path
 
 import pandas as pd
 
@@ -33,24 +39,61 @@ def gate_tag(metric: float) -> str:
     return f"{metric:.6f}"
 
 
-def log_and_register(
-    client, run_id: str, classifier, input_example: pd.DataFrame, metric: float, name: str = MODEL_NAME
-) -> str:
-    """Save the pyfunc with a signature and an input example into the run's `model` artifact folder, register it
-    under `name` with the gate metric as a tag, and return the new version number."""
+def tracking_uri() -> str:
+    from src.tracking import tracking_uri as uri  # here, not at the top: the served Bento ships without tracking
+
+    return uri()
+
+
+def _client():
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri())
+
+
+def save_pyfunc(classifier, input_example: pd.DataFrame, folder: Path) -> Path:
+    """The classifier as an MLflow pyfunc folder (with a signature and an input example) at `folder`, replaced
+    whole: it is written beside it first, so a crash leaves the previous model folder intact (and the next save
+    removes what a killed one left)."""
     import mlflow
     from mlflow.models import infer_signature
 
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
     signature = infer_signature(input_example, classifier.predict(None, input_example))
-    with tempfile.TemporaryDirectory() as folder:
+    for leftover in folder.parent.glob(f".{folder.name}.*.tmp"):  # a save killed mid-way (SIGKILL, power cut)
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.{os.getpid()}.", suffix=".tmp"))
+    try:
         mlflow.pyfunc.save_model(
-            f"{folder}/model",
+            str(staging / "model"),
             python_model=classifier,
             signature=signature,
             input_example=input_example,
             pip_requirements=[f"{package}=={version(package)}" for package in SERVING_PACKAGES],
         )
-        client.log_artifacts(run_id, f"{folder}/model", "model")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging / "model", folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def log_and_register(
+    run_id: str,
+    classifier,
+    input_example: pd.DataFrame,
+    metric: float,
+    model_folder: Path | None = None,
+    name: str = MODEL_NAME,
+) -> str:
+    """Save the pyfunc (at model_folder, e.g. models/day10_capstone/issue_classifier; a temporary folder when
+    None) into the run's `model` artifact folder, register it under `name` with the gate metric as a tag, and
+    return the new version number."""
+    client = _client()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = save_pyfunc(classifier, input_example, Path(model_folder or Path(scratch) / "model"))
+        client.log_artifacts(run_id, str(folder), "model")
     if not client.search_registered_models(f"name = '{name}'"):
         client.create_registered_model(name, description="GitHub issue classifier: bug / feature / question")
     source = f"{client.get_run(run_id).info.artifact_uri}/model"
@@ -58,23 +101,52 @@ def log_and_register(
     return str(registered.version)
 
 
-def current_champion(client, name: str = MODEL_NAME):
+def current_champion(name: str = MODEL_NAME):
     """The model version holding the champion alias, or None when there is none yet."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_model_version_by_alias(name, CHAMPION)
+        return _client().get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
         return None
 
 
-def promote_if_better(client, version: str, metric: float, name: str = MODEL_NAME) -> GateDecision:
+def promote_if_better(version: str, metric: float, name: str = MODEL_NAME) -> GateDecision:
     """Move `champion` to `version` if `metric` is strictly higher than the champion's (or there is none). Both are
     compared at the tag's precision: the champion's metric is only known to 6 decimals, so an identical retrain
     (the same score) is a tie, never promoted, whichever way the rounding went."""
-    champion = current_champion(client, name)
+    champion = current_champion(name)
     champion_metric = float(champion.tags[GATE_METRIC]) if champion and GATE_METRIC in champion.tags else None
     promoted = champion is None or champion_metric is None or float(gate_tag(metric)) > champion_metric
     if promoted:
-        client.set_registered_model_alias(name, CHAMPION, version)
+        _client().set_registered_model_alias(name, CHAMPION, version)
     return GateDecision(str(version), promoted, metric, str(champion.version) if champion else None, champion_metric)
+
+
+def registered_champion(reported_version: str | None = None, name: str = MODEL_NAME):
+    """The model version holding `champion`; a note when it differs from the version the training stage
+    reported in champion.json (`reported_version`). LookupError when the registry has no champion."""
+    champion = current_champion(name)
+    if champion is None:
+        raise LookupError(
+            f"the registry at {tracking_uri()} has no {name}@{CHAMPION}: run `dvc repro day10_capstone`, "
+            "or point MLFLOW_TRACKING_URI at the store it registered in."
+        )
+    if reported_version is not None and str(reported_version) != str(champion.version):
+        print(f"note: champion.json names version {reported_version}; the registry's champion is {champion.version}")
+    return champion
+
+
+def load_model(model_uri: str):
+    """The registered pyfunc at `model_uri` (e.g. models:/issue-classifier@champion), or a RuntimeError that
+    names the store and what to do."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as error:
+        raise RuntimeError(
+            f"can't load {model_uri} from the tracking store {tracking_uri()} ({str(error).splitlines()[0]}). "
+            "Train it into this store first: `dvc repro day10_capstone` with the same MLFLOW_TRACKING_URI."
+        ) from error

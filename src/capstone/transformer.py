@@ -75,16 +75,18 @@ class MiniLMClassifier:
 
     def __init__(
         self,
-        max_length: int = 128,
-        trainable_layers: int = 2,
-        epochs: int = 3,
-        batch_size: int = 16,
-        lr: float = 5e-5,
-        head_lr: float = 2e-3,
-        weight_decay: float = 0.01,
-        seed: int = 0,
+        *,
+        max_length: int,
+        trainable_layers: int,
+        epochs: int,
+        batch_size: int,
+        lr: float,
+        head_lr: float,
+        weight_decay: float,
+        seed: int,
         device: str = "cpu",
     ):
+        """Every training setting is required: conf/day10/default.yaml holds the values that run (and says why)."""
         tokenizer, model = load_pretrained()
         n_layers = len(model.encoder.layer)
         if not 1 <= trainable_layers <= n_layers:

@@ -22,6 +22,8 @@ TRAIN_LABELS = "mnist/train-labels-idx1-ubyte.gz"
 TEST_IMAGES = "mnist/t10k-images-idx3-ubyte.gz"
 TEST_LABELS = "mnist/t10k-labels-idx1-ubyte.gz"
 N_CLASSES = 10
+N_TRAIN_IMAGES = 60_000
+N_TEST_IMAGES = 10_000
 UNSIGNED_BYTE = 0x08
 
 
@@ -60,3 +62,30 @@ def load_mnist():
 def as_float(images: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Grey levels 0..255 -> 0..1 floats, the scale every model here trains on."""
     return images.astype(dtype) / 255.0
+
+
+def train_validation_test(
+    train_size: int, validation_size: int, test_size: int, seed: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{"train", "validation", "test"}: (float32 images in 0..1 (n, 28, 28), int64 labels (n,)).
+
+    train and validation come from one seeded shuffle of the 60,000 training images: its first train_size
+    images, of which the first validation_size are held out (the curves) and the rest train. test is MNIST's own
+    test set, its first test_size images (all 10,000 except in the smoke profile), used only for the final score."""
+    if not 0 < validation_size < train_size <= N_TRAIN_IMAGES:
+        raise ValueError(
+            f"need 0 < validation_size < train_size <= {N_TRAIN_IMAGES}, got {validation_size} and {train_size}"
+        )
+    if not 0 < test_size <= N_TEST_IMAGES:
+        raise ValueError(f"test_size must lie in 1..{N_TEST_IMAGES}, got {test_size}")
+    (X, y), (X_test, y_test) = load_mnist()
+    order = np.random.default_rng(seed).permutation(len(X))[:train_size]
+    train, validation = order[validation_size:], order[:validation_size]
+    X, X_test = as_float(X), as_float(X_test)
+    y, y_test = y.astype(np.int64), y_test.astype(np.int64)
+    test = slice(0, test_size)
+    return {
+        "train": (X[train], y[train]),
+        "validation": (X[validation], y[validation]),
+        "test": (X_test[test], y_test[test]),
+    }

@@ -16,6 +16,7 @@ train/test gap. The replay therefore compares in-sample with in-sample: the cham
 """
 
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,14 +25,13 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
+from src.capstone.data import strata
 from src.capstone.model import PROBA_COLUMNS
 from src.capstone.prediction_log import PredictionLog
+from src.monitoring.traffic import load_traffic
 
 REPLAY_START = datetime(2026, 1, 1, tzinfo=UTC)  # fixed timestamps: the same replay writes the same log
-
-
-def strata(issues: pd.DataFrame) -> pd.Series:
-    return issues["repo"] + "|" + issues["label"]
+STREAMS = ("in_distribution", "one_repo", "non_issue")
 
 
 def split_reference(
@@ -43,8 +43,10 @@ def split_reference(
     if not 0 < current_share < 1:
         raise ValueError(f"current_share must be between 0 and 1, got {current_share}")
     if max_issues is not None and max_issues < len(issues):
-        issues, _ = train_test_split(issues, train_size=max_issues, stratify=strata(issues), random_state=seed)
-    reference, held_out = train_test_split(issues, test_size=current_share, stratify=strata(issues), random_state=seed)
+        stratum = strata(issues["repo"], issues["label"])
+        issues, _ = train_test_split(issues, train_size=max_issues, stratify=stratum, random_state=seed)
+    stratum = strata(issues["repo"], issues["label"])
+    reference, held_out = train_test_split(issues, test_size=current_share, stratify=stratum, random_state=seed)
     return reference.sort_index(), held_out.sort_index()
 
 
@@ -94,3 +96,43 @@ def replay(
         records.append(record)
     PredictionLog(folder).write(records)
     return predictions
+
+
+def replay_streams(
+    model,
+    issues: pd.DataFrame,
+    *,
+    current_share: float,
+    max_issues: int | None,
+    one_repo: str,
+    non_issue_path: str | Path,
+    non_issue_size: int,
+    log_dir: str | Path,
+    model_version: str,
+    batch_size: int,
+    seed: int,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, dict[str, float]]]:
+    """The replay the monitor stage reports on. `issues` is the training reference (load_reference): it is split
+    (split_reference) into the reference side, which `model` predicts (in-sample, see above), and held-out
+    issues. The three STREAMS go through `model` into prediction logs under log_dir/<stream>/ and are read back
+    as the service's log would be. Returns (reference, {stream: traffic}, {stream: {rows,
+    predictions_per_second}})."""
+    if one_repo not in set(issues["repo"]):
+        raise ValueError(f"replay.one_repo {one_repo!r} is not in the reference: {sorted(set(issues['repo']))}")
+    reference, held_out = split_reference(issues, current_share, seed, max_issues)
+    predicted = predict(model, reference, batch_size, desc="reference")
+    reference = reference.assign(prediction=predicted["label"], **{c: predicted[c] for c in PROBA_COLUMNS})
+    sources = {
+        "in_distribution": held_out,
+        "one_repo": held_out[held_out["repo"] == one_repo],
+        "non_issue": non_issue_passages(non_issue_path, non_issue_size, seed),
+    }
+    streams, stats = {}, {}
+    for stream, sent in sources.items():
+        folder = Path(log_dir) / stream
+        started = time.perf_counter()
+        replay(model, sent, folder, stream, model_version, batch_size)
+        seconds = time.perf_counter() - started
+        streams[stream] = load_traffic(folder)  # read back: the report sees exactly what a service would log
+        stats[stream] = {"rows": len(sent), "predictions_per_second": len(sent) / seconds}
+    return reference, streams, stats

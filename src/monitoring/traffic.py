@@ -50,7 +50,7 @@ def load_traffic(folder: str | Path) -> pd.DataFrame:
     if not folder.is_dir():
         raise TrafficError(
             f"prediction log folder {folder} does not exist. Start the service (it writes {LOG_NAME} there) and "
-            "send it some requests, or point monitoring.live_log_dir at the folder your service logs to."
+            "send it some requests, or point monitor.live_log_dir at the folder your service logs to."
         )
     try:
         log = read_prediction_log(folder)

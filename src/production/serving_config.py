@@ -1,12 +1,15 @@
 """The `serving` config section (conf/serving/default.yaml), typed.
 
-The package stage reads it from the composed config like every stage. The service reads it from params.yaml,
+The package stage reads it from the composed config like every stage (its conf group is `serving`, not
+`package`: these are the service's settings, which the service itself reads at run time; the stage only builds
+the Bento that carries them). The service reads it from params.yaml,
 which the Bento ships (bentofile.yaml includes it), so a served Bento keeps the settings it was built with.
 """
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from src.config import setting
 from src.paths import PARAMS_FILE, ROOT
 
 LOG_DIR_ENV = "ISSUE_CLASSIFIER_LOG_DIR"  # where the service writes its prediction log (overrides the config)
@@ -16,65 +19,40 @@ MODEL_TAG_ENV = "ISSUE_CLASSIFIER_MODEL"  # which BentoML model to serve; defaul
 
 @dataclass
 class BatchingConfig:
-    enabled: bool = True
-    max_batch_size: int = 32
-    max_latency_ms: int = 10000
-
-    def __post_init__(self):
-        if self.max_batch_size < 2:
-            raise ValueError(f"batching.max_batch_size must be >= 2 (BentoML's minimum), got {self.max_batch_size}")
-        if self.max_latency_ms < 1:
-            raise ValueError(f"batching.max_latency_ms must be >= 1, got {self.max_latency_ms}")
+    enabled: bool
+    max_batch_size: int = setting(at_least=2)  # BentoML's minimum
+    max_latency_ms: int = setting(at_least=1)
 
 
 @dataclass
 class PredictionLogConfig:
-    folder: str = "logs/serving"
-    max_bytes: int = 50 * 2**20
-    backups: int = 5
-
-    def __post_init__(self):
-        if self.max_bytes < 1024 or self.backups < 0:
-            raise ValueError(
-                f"prediction_log needs max_bytes >= 1024 and backups >= 0, got {self.max_bytes}, {self.backups}"
-            )
+    folder: str = setting(text=True)
+    max_bytes: int = setting(at_least=1024)
+    backups: int = setting(at_least=0)
 
 
 @dataclass
 class LoadTestConfig:
-    clients: list[int] = field(default_factory=lambda: [1, 8, 32])
-    requests_per_level: int = 400
-    seconds_per_level: float = 20.0
-    warmup_requests: int = 20
-    request_timeout_s: float = 60.0
-    server_start_timeout_s: float = 120.0
-    batch_sizes: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 32, 64])
-
-    def __post_init__(self):
-        if not self.clients or min(self.clients) < 1:
-            raise ValueError(f"loadtest.clients must be a non-empty list of positive integers, got {self.clients}")
-        if self.requests_per_level < 1 or self.seconds_per_level <= 0:
-            raise ValueError("loadtest.requests_per_level and loadtest.seconds_per_level must be positive")
-        if not self.batch_sizes or min(self.batch_sizes) < 1:
-            raise ValueError(f"loadtest.batch_sizes must be positive integers, got {self.batch_sizes}")
+    clients: list[int] = setting(at_least=1)
+    requests_per_level: int = setting(at_least=1)
+    seconds_per_level: float = setting(above=0)
+    warmup_requests: int = setting(at_least=0)
+    request_timeout_s: float = setting(above=0)
+    server_start_timeout_s: float = setting(above=0)
+    batch_sizes: list[int] = setting(at_least=1)
 
 
 @dataclass
 class ServingConfig:
-    model_name: str = "issue-classifier"
-    max_text_bytes: int = 65536
-    max_batch_items: int = 64
-    api_key_env: str = "ISSUE_CLASSIFIER_API_KEY"
-    batching: BatchingConfig = field(default_factory=BatchingConfig)
-    workers: int = 1
-    prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
-    loadtest: LoadTestConfig = field(default_factory=LoadTestConfig)
-
-    def __post_init__(self):
-        if self.max_text_bytes < 1 or self.max_batch_items < 1 or self.workers < 1:
-            raise ValueError("max_text_bytes, max_batch_items and workers must all be >= 1")
-        if not self.api_key_env:
-            raise ValueError("api_key_env must name an environment variable (the key itself never goes in conf/)")
+    model_name: str = setting(text=True)
+    max_text_bytes: int = setting(at_least=1)
+    max_batch_items: int = setting(at_least=1)
+    # the name of the environment variable holding the key (the key itself never goes in conf/)
+    api_key_env: str = setting(text=True)
+    batching: BatchingConfig
+    workers: int = setting(at_least=1)
+    prediction_log: PredictionLogConfig
+    loadtest: LoadTestConfig
 
     @property
     def max_body_bytes(self) -> int:

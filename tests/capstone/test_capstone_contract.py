@@ -76,24 +76,24 @@ def test_promotion_gate_never_hands_the_alias_to_a_worse_or_equal_model(tiny_cha
     classifier = champion.unwrap_python_model()
     example = issue_sample[["title", "body"]].head(2)
 
-    worse = registry.log_and_register(client, run_id, classifier, example, metric=0.49)
-    decision = registry.promote_if_better(client, worse, 0.49)
+    worse = registry.log_and_register(run_id, classifier, example, metric=0.49)
+    decision = registry.promote_if_better(worse, 0.49)
     assert not decision.promoted and decision.champion_metric == 0.5
-    assert str(registry.current_champion(client).version) == champion_version
+    assert str(registry.current_champion().version) == champion_version
 
-    equal = registry.log_and_register(client, run_id, classifier, example, metric=0.5)  # a tie is not better
-    decision = registry.promote_if_better(client, equal, 0.5)
+    equal = registry.log_and_register(run_id, classifier, example, metric=0.5)  # a tie is not better
+    decision = registry.promote_if_better(equal, 0.5)
     assert not decision.promoted and decision.champion_metric == decision.candidate_metric == 0.5
-    assert str(registry.current_champion(client).version) == champion_version
+    assert str(registry.current_champion().version) == champion_version
 
     run_id = client.create_run(client.get_experiment_by_name("capstone-tests").experiment_id).info.run_id
-    better = registry.log_and_register(client, run_id, classifier, example, metric=0.5100004)
-    assert registry.promote_if_better(client, better, 0.5100004).promoted
-    assert str(registry.current_champion(client).version) == better
+    better = registry.log_and_register(run_id, classifier, example, metric=0.5100004)
+    assert registry.promote_if_better(better, 0.5100004).promoted
+    assert str(registry.current_champion().version) == better
     # The same score again (an identical retrain) ties with the champion's tag, which keeps 6 decimals: no move.
-    same = registry.log_and_register(client, run_id, classifier, example, metric=0.5100004)
-    assert not registry.promote_if_better(client, same, 0.5100004).promoted
-    assert str(registry.current_champion(client).version) == better
+    same = registry.log_and_register(run_id, classifier, example, metric=0.5100004)
+    assert not registry.promote_if_better(same, 0.5100004).promoted
+    assert str(registry.current_champion().version) == better
     assert mlflow.pyfunc.load_model(uri).predict(example)["label"].isin(LABELS).all()
 
 

@@ -11,20 +11,30 @@ The issue's target: the from-scratch CNN trains at least half as fast as PyTorch
 """
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
 import torch
-import yaml
+from omegaconf import OmegaConf
 
 from src import atomic_io
 from src.benchmark import best_time
 from src.core.optimization import Adam
 from src.data.mnist import as_float, load_mnist
-from src.ml.deep_learning import architectures
+from src.ml.deep_learning import architectures, torch_training
 from src.ml.deep_learning.layers import Conv2D, Dense
 from src.ml.deep_learning.tensor import Tensor
 from src.paths import PARAMS_FILE, REPORTS
+
+
+def stage_cnn_settings() -> dict:
+    """params.yaml's day04.cnn, validated by the stage's own schema (a bad value fails here, named)."""
+    from pipelines.day04_deep_learning import SCHEMA, SECTION
+    from src.config import validate
+
+    return dataclasses.asdict(validate(OmegaConf.load(PARAMS_FILE), SECTION, SCHEMA).cnn)
+
 
 THROUGHPUT_TARGET = 0.5  # from-scratch images/s over PyTorch's
 # NumPy's OpenBLAS worker threads keep spinning for a moment after a product; measured here, torch ran 20-40%
@@ -87,9 +97,7 @@ def training_throughput(cnn: dict, images: np.ndarray, labels: np.ndarray, batch
     torch_optimizer = torch.optim.Adam(reference.parameters(), lr=cnn["lr"])
 
     def torch_step(X, y):
-        torch_optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(reference(torch.from_numpy(X)), torch.from_numpy(y)).backward()
-        torch_optimizer.step()
+        torch_training.train_step(reference, torch_optimizer, torch.from_numpy(X), torch.from_numpy(y))
 
     steps = {"scratch": scratch_step, "torch": torch_step}
     for step in steps.values():
@@ -120,7 +128,7 @@ def training_throughput(cnn: dict, images: np.ndarray, labels: np.ndarray, batch
 
 
 def main():
-    cnn = yaml.safe_load(PARAMS_FILE.read_text())["day04"]["cnn"]  # the stage's own CNN
+    cnn = stage_cnn_settings()  # the stage's own CNN
     parser = argparse.ArgumentParser(description="Time the from-scratch engine against PyTorch.")
     parser.add_argument("--batches", type=int, default=100, help="training steps timed per implementation")
     parser.add_argument("--repeats", type=int, default=5)

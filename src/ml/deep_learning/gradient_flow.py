@@ -7,6 +7,8 @@ one sees: a < 1 vanishes (sigmoid, whose derivative is at most 1/4; or too-small
 weights), a ~ 1 is what He initialisation achieves for ReLU (see initializers.py).
 """
 
+import re
+
 import numpy as np
 
 from src.ml.deep_learning.layers import Dense, Flatten
@@ -42,3 +44,16 @@ def gradient_norms_at_init(X: np.ndarray, y: np.ndarray, depth: int, width: int,
         for number, layer in enumerate(dense_layers, start=1):
             rows.append({"setting": label, "layer": number, "grad_norm": float(np.linalg.norm(layer.weight.grad))})
     return rows
+
+
+def slug(setting: str) -> str:
+    """'ReLU, N(0, 1) init (too large)' -> 'relu_n_0_1_init': a name for a metric or CSV column."""
+    return re.sub(r"[^a-z0-9]+", "_", setting.split(" (")[0].lower()).strip("_")
+
+
+def norms_by_setting(rows: list[dict]) -> dict[str, list[float]]:
+    """gradient_norms_at_init's rows pivoted: {slug(setting): [norm of layer 1, layer 2, ...]}."""
+    by_setting: dict[str, list[float]] = {}
+    for row in sorted(rows, key=lambda r: r["layer"]):
+        by_setting.setdefault(slug(row["setting"]), []).append(row["grad_norm"])
+    return by_setting

@@ -6,10 +6,18 @@ Same seed -> same shuffles and the same augmentation draws in the same order as 
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
+
+from src import atomic_io
+
+
+def save(model: torch.nn.Module, path: str | Path) -> Path:
+    """The model's state_dict to `path`, atomically: a crash mid-write leaves the previous file whole."""
+    return atomic_io.atomic_write(Path(path), lambda tmp: torch.save(model.state_dict(), tmp))
 
 
 def evaluate(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1000) -> dict[str, float]:
@@ -29,6 +37,17 @@ def predict_proba(model: torch.nn.Module, X: np.ndarray, batch_size: int = 1000)
         )
 
 
+def train_step(model: torch.nn.Module, optimizer, inputs: torch.Tensor, targets: torch.Tensor):
+    """One optimisation step on one batch (the counterpart of NeuralNetwork.train_step): forward,
+    cross-entropy, backward, update. Returns (loss, logits)."""
+    optimizer.zero_grad()
+    logits = model(inputs)
+    loss = torch.nn.functional.cross_entropy(logits, targets)
+    loss.backward()
+    optimizer.step()
+    return loss, logits
+
+
 def fit(
     model: torch.nn.Module,
     X,
@@ -42,8 +61,10 @@ def fit(
     seed: int = 0,
     verbose: bool = True,
     on_epoch_end: Callable | None = None,
+    checkpoint: str | Path | None = None,
 ) -> dict:
-    """Adam on cross-entropy; returns the same history keys as NeuralNetwork.fit."""
+    """Adam on cross-entropy; returns the same history keys as NeuralNetwork.fit. checkpoint, if given, is a
+    path where the state_dict is saved (atomically) after every epoch, as NeuralNetwork.fit does."""
     X_val, y_val = validation_data
     rng = np.random.default_rng(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -61,11 +82,7 @@ def fit(
             index = order[start : start + batch_size]
             inputs = torch.from_numpy(augment(X[index], rng) if augment else X[index])
             targets = torch.from_numpy(y[index])
-            optimizer.zero_grad()
-            logits = model(inputs)
-            loss = torch.nn.functional.cross_entropy(logits, targets)
-            loss.backward()
-            optimizer.step()
+            loss, logits = train_step(model, optimizer, inputs, targets)
             total_loss += loss.item() * len(index)
             correct += (logits.argmax(1) == targets).sum().item()
         seconds = time.perf_counter() - started
@@ -82,4 +99,6 @@ def fit(
             history[key].append(value)
         if on_epoch_end:
             on_epoch_end(epoch, logs)
+        if checkpoint:
+            save(model, checkpoint)
     return history

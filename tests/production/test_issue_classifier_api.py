@@ -15,7 +15,7 @@ import requests
 
 from src.capstone.prediction_log import read_prediction_log
 from src.production.serving_config import load_serving_config
-from tests.serving.conftest import serve_bento
+from tests.production.conftest import serve_bento
 
 pytestmark = pytest.mark.slow
 API_KEY = "test-key-5f2b9c0e-not-a-real-secret"

@@ -9,11 +9,6 @@ from pathlib import Path
 import pytest
 
 from src.production.server_process import free_port, running_server
-from tests.capstone.conftest import (  # noqa: F401  (the capstone's shared fixtures, and its guard against ./mlruns)
-    issue_sample,
-    no_stray_outputs_in_the_project_root,
-    tiny_champion,
-)
 from tests.conftest import run_stage
 
 BENTOML = str(Path(sys.executable).parent / "bentoml")

@@ -87,3 +87,43 @@ def test_code_share_counts_the_characters_inside_code_fences():
     assert code_share("no code here") == 0
     assert code_share(fenced + "x" * 17) == pytest.approx(0.5)
     assert code_share("") == 0
+
+
+class RepoModel:
+    """A stand-in for the champion's pyfunc: answers `bug` for every issue, counts what it was sent."""
+
+    def __init__(self):
+        self.rows = 0
+
+    def predict(self, frame):
+        self.rows += len(frame)
+        return pd.DataFrame(
+            {"label": "bug", "proba_bug": 0.8, "proba_feature": 0.1, "proba_question": 0.1}, index=frame.index
+        )
+
+
+def test_replay_streams_send_three_streams_through_the_model_into_service_logs(issue_sample, tmp_path):
+    issues = issue_sample.assign(prediction="bug", proba_bug=0.5, proba_feature=0.25, proba_question=0.25)
+    model = RepoModel()
+    settings = dict(
+        current_share=0.25,
+        max_issues=None,
+        non_issue_path=verified_path("tinyshakespeare/input.txt"),
+        non_issue_size=7,
+        log_dir=tmp_path,
+        model_version="4",
+        batch_size=16,
+        seed=0,
+    )
+    reference, streams, stats = replay.replay_streams(model, issues, one_repo="facebook/react", **settings)
+    assert list(streams) == list(replay.STREAMS)
+    assert len(reference) + len(streams["in_distribution"]) == len(issues)  # held out: on one side only
+    assert (reference["prediction"] == "bug").all() and (reference["proba_bug"] == 0.8).all()  # the model's own
+    assert len(streams["one_repo"]) == 6 and len(streams["non_issue"]) == 7  # 2 held out per react label
+    assert streams["non_issue"]["target"].isna().all() and streams["in_distribution"]["target"].notna().all()
+    assert (streams["in_distribution"]["model_version"] == "4").all()
+    assert {s: n["rows"] for s, n in stats.items()} == {"in_distribution": 30, "one_repo": 6, "non_issue": 7}
+    assert model.rows == len(reference) + 30 + 6 + 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(replay.STREAMS)
+    with pytest.raises(ValueError, match="replay.one_repo 'no/such' is not in the reference"):
+        replay.replay_streams(model, issues, one_repo="no/such", **settings)
