@@ -96,7 +96,7 @@ class ChunkingConfig:
     sentences: int = setting(at_least=1)
     sentence_overlap: int = setting(at_least=0)
 
-    def __post_init__(self):  # the relation only; each key's own range is checked after, naming the key
+    def __post_init__(self):  # the relation only: each key's own range was checked before, naming the key
         if min(self.fixed_words, self.sentences) >= 1 and (
             self.fixed_overlap >= self.fixed_words or self.sentence_overlap >= self.sentences
         ):
