@@ -287,7 +287,10 @@ def ann_benchmarks(settings, data, dense, query_vectors, splits, runs, run):
             for q in splits["test"]
         ]
     )
-    run.log_metrics({"recall_at_10_vs_exact": float(agreement), "build_seconds": build}, variant="scratch_hnsw_scifact")
+    run.log_metrics(
+        {"recall_at_10_vs_exact": float(agreement), "build_seconds": build, "dim": dense.doc_vectors.shape[1]},
+        variant="scratch_hnsw_scifact",
+    )
 
 
 def rag_and_cache(settings, data, sparse, dense, runs, splits, query_vectors, run, encoder):

@@ -21,7 +21,9 @@ def test_smoke_stage_records_every_variant_with_floors(tracking_store, smoke_con
     assert metrics["scratch_bm25"]["max_abs_score_diff_vs_bm25s"] < 1e-5
     assert metrics["scratch_bm25"]["queries_per_second"] > 0 and metrics["rank_bm25"]["queries_per_second"] > 0
     assert metrics["scratch_hnsw"]["recall_at_10"] > 0.5 and metrics["scratch_hnsw"]["bytes_per_vector"] > 784 * 4
+    assert metrics["scratch_hnsw"]["dim"] == metrics["hnswlib"]["dim"] == 784  # MNIST-784, read by day 9
     assert metrics["scratch_hnsw_scifact"]["recall_at_10_vs_exact"] > 0.8
+    assert metrics["scratch_hnsw_scifact"]["dim"] == 384  # all-MiniLM-L6-v2
     cache = metrics["semantic_cache"]
     assert cache["repeat_hit_rate"] == 1.0 and cache["hit_rate"] > 0.2 and cache["false_hit_rate"] <= 0.5
     assert metrics["rag_extractive"]["answer_cites_relevant_rate"] > 0.3
