@@ -17,9 +17,10 @@ import hydra
 from omegaconf import DictConfig
 
 from src.capstone.outputs import read_champion
-from src.capstone.registry import CHALLENGER, CHAMPION, MODEL_NAME, registered_champion, version_by_alias
+from src.capstone.registry import CHAMPION, MODEL_NAME, registered_champion
 from src.config import validate_or_exit
-from src.production.bento_store import build_bento, folder_bytes, import_champion
+from src.production.bento_store import build_bento, folder_bytes, import_champion, registered_challenger
+from src.production.rollout import CHALLENGER
 from src.production.serving_config import ServingConfig
 from src.tracking import StageRun
 
@@ -45,7 +46,7 @@ def main(cfg: DictConfig) -> None:
             metadata={"registry_name": MODEL_NAME, "source": champion.source, "tags": dict(champion.tags)},
         )
         # The A/B challenger, when someone set the alias: the service routes between the two by Thompson sampling.
-        challenger = version_by_alias(CHALLENGER)
+        challenger = registered_challenger(MODEL_NAME)
         challenger_model = None
         if challenger is not None:
             challenger_model = import_champion(

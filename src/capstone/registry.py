@@ -20,7 +20,6 @@ import pandas as pd
 
 MODEL_NAME = "issue-classifier"
 CHAMPION = "champion"
-CHALLENGER = "challenger"  # set by hand (or a rollout) to A/B test a version against the champion in the service
 GATE_METRIC = "cv_mean_repo_macro_f1"
 # What loading the pyfunc needs (MLflow would otherwise spend seconds inferring it, and add everything it sees).
 SERVING_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "torch", "transformers")
@@ -104,15 +103,10 @@ def log_and_register(
 
 def current_champion(name: str = MODEL_NAME):
     """The model version holding the champion alias, or None when there is none yet."""
-    return version_by_alias(CHAMPION, name)
-
-
-def version_by_alias(alias: str, name: str = MODEL_NAME):
-    """The model version holding `alias`, or None when no version does."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return _client().get_model_version_by_alias(name, alias)
+        return _client().get_model_version_by_alias(name, CHAMPION)
     except MlflowException:
         return None
 

@@ -37,6 +37,19 @@ def import_champion(model_uri: str, name: str, labels: dict[str, str], metadata:
     return bentoml.mlflow.import_model(name, model_uri, labels=labels, metadata=metadata)
 
 
+def registered_challenger(name: str):
+    """The registry's model version holding the alias `challenger` (set by hand, or by a rollout: rollout.py),
+    or None when no version does: then the service sends every request to the champion."""
+    from mlflow.tracking import MlflowClient
+
+    from src.capstone.registry import tracking_uri
+    from src.production.rollout import CHALLENGER, MlflowAliases
+
+    client = MlflowClient(tracking_uri())
+    version = MlflowAliases(client, name).get(CHALLENGER)
+    return None if version is None else client.get_model_version(name, version)
+
+
 def build_bento(model_tag: str, challenger_tag: str | None = None, bentofile: Path = BENTOFILE):
     """Build the Bento described by bentofile.yaml around exactly this model, and the challenger when given (the
     service module reads the tags from ISSUE_CLASSIFIER_MODEL / ISSUE_CLASSIFIER_CHALLENGER while the build

@@ -50,7 +50,7 @@ def tiny_challenger(tiny_champion, tracking_store, issue_sample):
     experiment_id = client.get_experiment_by_name("capstone-tests").experiment_id
     run_id = client.create_run(experiment_id).info.run_id
     version = registry.log_and_register(run_id, classifier, issue_sample[["title", "body"]].head(2), metric=0.4)
-    client.set_registered_model_alias(registry.MODEL_NAME, registry.CHALLENGER, version)
+    client.set_registered_model_alias(registry.MODEL_NAME, "challenger", version)
     client.set_terminated(run_id)
     return version
 
