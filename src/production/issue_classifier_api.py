@@ -136,7 +136,7 @@ class IssueClassifierService:
         self.batching = CONFIG.batching_enabled()
         self.versions = arm_versions()
         self.router = self._router()
-        self.tracer = obs.file_tracer(CONFIG.trace_file())
+        self.tracer = obs.file_tracer(CONFIG.trace_file(), log.max_bytes, log.backups)
         SERVICE = self
 
     def _router(self) -> ABRouter | None:

@@ -170,12 +170,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "serving.json")
+    parser.add_argument("--bento", type=Path, default=BENTO_FILE, help="the package stage's bento.json")
     args = parser.parse_args(argv)
     config = load_serving_config()
     cfg = config.loadtest
-    if not BENTO_FILE.exists():
-        sys.exit(f"{BENTO_FILE} is missing: build the Bento first (`dvc repro package`).")
-    bento = json.loads(BENTO_FILE.read_text())
+    if not args.bento.exists():
+        sys.exit(f"{args.bento} is missing: build the Bento first (`dvc repro package`).")
+    bento = json.loads(args.bento.read_text())
     issues = sample_issues()
 
     import bentoml

@@ -67,15 +67,34 @@ def span_to_json_line(span) -> str:
     return span.to_json(indent=None) + "\n"
 
 
-def file_tracer(path: str):
-    """A tracer on BentoML's tracer provider whose finished spans (BentoML's and ours) are appended to `path`.
-    SimpleSpanProcessor writes on the request's path (a line per span, microseconds); BatchSpanProcessor would
-    move that to a thread but leave the last spans unwritten for up to 5 s."""
+class RotatingLines:
+    """A file-like `out` for ConsoleSpanExporter that appends lines through logging's RotatingFileHandler, so
+    the trace file rotates like the prediction log instead of filling the disk (at a sample rate of 1 a request
+    writes ~5 spans, ~5 KB). With several workers on one file, rotation may race; one worker is the default."""
+
+    def __init__(self, path: str, max_bytes: int, backups: int):
+        from logging.handlers import RotatingFileHandler
+
+        self.handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def write(self, text: str) -> None:
+        self.handler.emit(logging.makeLogRecord({"msg": text.rstrip("\n"), "levelno": logging.INFO}))
+
+    def flush(self) -> None:
+        self.handler.flush()
+
+
+def file_tracer(path: str, max_bytes: int, backups: int):
+    """A tracer on BentoML's tracer provider whose finished spans (BentoML's and ours) are appended to `path` as
+    JSON lines, rotated at `max_bytes`. SimpleSpanProcessor writes on the request's path (a line per span,
+    microseconds); BatchSpanProcessor would move that to a thread but leave the last spans unwritten for up to
+    5 s."""
     from bentoml._internal.configuration.containers import BentoMLContainer
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 
     provider = BentoMLContainer.tracer_provider.get()
-    out = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
+    out = RotatingLines(path, max_bytes, backups)
     provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out, formatter=span_to_json_line)))
     return provider.get_tracer("issue_classifier")
 
