@@ -159,6 +159,7 @@ def test_redis_down_serves_the_champion_says_so_and_the_rate_limit_answers_429(p
         burst = [requests.post(f"{url}/classify", json=issue, timeout=60) for _ in range(4)]
         assert [r.status_code for r in burst] == [200, 429, 429, 429]  # the 4th token, then an empty bucket
         retry_after = int(burst[-1].headers["Retry-After"])
+        print(f"burst: {[r.status_code for r in burst]}, Retry-After {[r.headers.get('Retry-After') for r in burst]}")
         assert 1 <= retry_after <= 2 and "rate limit" in burst[-1].json()["detail"]
         time.sleep(retry_after)
         assert requests.post(f"{url}/classify", json=issue, timeout=60).status_code == 200
