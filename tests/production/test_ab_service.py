@@ -143,7 +143,7 @@ def test_requests_are_routed_rewarded_counted_traced_and_the_posterior_survives_
 
 def test_redis_down_serves_the_champion_says_so_and_the_rate_limit_answers_429(packaged_ab):
     down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    server, log_path = serve_bento(packaged_ab, {"REDIS_URL": down, "ISSUE_CLASSIFIER_RATE_LIMIT": "0.5,4"})
+    server, log_path = serve_bento(packaged_ab, {"REDIS_URL": down, "ISSUE_CLASSIFIER_RATE_LIMIT": "0.2,4"})
     issue = {"title": "Crash on start", "body": "Traceback (most recent call last)"}
     with server as url:
         ready = requests.get(f"{url}/readyz", timeout=10)
@@ -157,10 +157,12 @@ def test_redis_down_serves_the_champion_says_so_and_the_rate_limit_answers_429(p
         assert total(samples(url), "issue_classifier_ab_fallbacks_total") == 2  # probes cost no tokens
 
         burst = [requests.post(f"{url}/classify", json=issue, timeout=60) for _ in range(4)]
-        assert [r.status_code for r in burst] == [200, 429, 429, 429]  # the 4th token, then an empty bucket
+        statuses = [r.status_code for r in burst]
+        print(f"burst: {statuses}, Retry-After {[r.headers.get('Retry-After') for r in burst]}")
+        # The 4th token (a 5th if the requests above took over 5 s: one token per 5 s), then an empty bucket.
+        assert statuses in ([200, 429, 429, 429], [200, 200, 429, 429]), statuses
         retry_after = int(burst[-1].headers["Retry-After"])
-        print(f"burst: {[r.status_code for r in burst]}, Retry-After {[r.headers.get('Retry-After') for r in burst]}")
-        assert 1 <= retry_after <= 2 and "rate limit" in burst[-1].json()["detail"]
+        assert 1 <= retry_after <= 5 and "rate limit" in burst[-1].json()["detail"]
         time.sleep(retry_after)
         assert requests.post(f"{url}/classify", json=issue, timeout=60).status_code == 200
     server_errors = [
