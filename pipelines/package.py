@@ -19,7 +19,8 @@ from omegaconf import DictConfig
 from src.capstone.outputs import read_champion
 from src.capstone.registry import CHAMPION, MODEL_NAME, registered_champion
 from src.config import validate_or_exit
-from src.production.bento_store import build_bento, folder_bytes, import_champion
+from src.production.bento_store import build_bento, folder_bytes, import_champion, registered_challenger
+from src.production.rollout import CHALLENGER
 from src.production.serving_config import ServingConfig
 from src.tracking import StageRun
 
@@ -44,9 +45,19 @@ def main(cfg: DictConfig) -> None:
             labels={"registry_version": str(champion.version), "mlflow_run_id": champion.run_id},
             metadata={"registry_name": MODEL_NAME, "source": champion.source, "tags": dict(champion.tags)},
         )
+        # The A/B challenger, when someone set the alias: the service routes between the two by Thompson sampling.
+        challenger = registered_challenger(MODEL_NAME)
+        challenger_model = None
+        if challenger is not None:
+            challenger_model = import_champion(
+                f"models:/{MODEL_NAME}@{CHALLENGER}",
+                f"{serving.model_name}-{CHALLENGER}",
+                labels={"registry_version": str(challenger.version), "mlflow_run_id": challenger.run_id},
+                metadata={"registry_name": MODEL_NAME, "source": challenger.source, "tags": dict(challenger.tags)},
+            )
         import_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        bento = build_bento(model.tag)
+        bento = build_bento(model.tag, challenger_model.tag if challenger_model else None)
         build_seconds = time.perf_counter() - started
 
         summary = {
@@ -54,6 +65,8 @@ def main(cfg: DictConfig) -> None:
             "model_tag": str(model.tag),
             "registry_name": MODEL_NAME,
             "registry_version": str(champion.version),
+            "challenger_model_tag": str(challenger_model.tag) if challenger_model else None,
+            "challenger_registry_version": str(challenger.version) if challenger else None,
             "bento_bytes": folder_bytes(bento.path),
             "model_bytes": folder_bytes(model.path),
             "serve_command": f"bentoml serve {bento.tag} --host 127.0.0.1 --port 3000",
@@ -70,7 +83,8 @@ def main(cfg: DictConfig) -> None:
             },
             variant="bento",
         )
-        print(f"built {bento.tag} around {model.tag} (registry version {champion.version}): {summary['serve_command']}")
+        arms = f"registry version {champion.version}" + (f", challenger {challenger.version}" if challenger else "")
+        print(f"built {bento.tag} around {model.tag} ({arms}): {summary['serve_command']}")
 
 
 if __name__ == "__main__":

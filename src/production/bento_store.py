@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from src.paths import BENTOML_HOME, ROOT
-from src.production.serving_config import MODEL_TAG_ENV
+from src.production.serving_config import CHALLENGER_TAG_ENV, MODEL_TAG_ENV, NO_CHALLENGER
 
 BENTOFILE = ROOT / "bentofile.yaml"
 os.environ.setdefault("BENTOML_HOME", str(BENTOML_HOME))  # before bentoml is imported anywhere
@@ -37,17 +37,34 @@ def import_champion(model_uri: str, name: str, labels: dict[str, str], metadata:
     return bentoml.mlflow.import_model(name, model_uri, labels=labels, metadata=metadata)
 
 
-def build_bento(model_tag: str, bentofile: Path = BENTOFILE):
-    """Build the Bento described by bentofile.yaml around exactly this model (the service module reads the tag
-    from ISSUE_CLASSIFIER_MODEL while the build imports it). Offline: bentofile.yaml sets lock_packages: false."""
+def registered_challenger(name: str):
+    """The registry's model version holding the alias `challenger` (set by hand, or by a rollout: rollout.py),
+    or None when no version does: then the service sends every request to the champion."""
+    from mlflow.tracking import MlflowClient
+
+    from src.capstone.registry import tracking_uri
+    from src.production.rollout import CHALLENGER, MlflowAliases
+
+    client = MlflowClient(tracking_uri())
+    version = MlflowAliases(client, name).get(CHALLENGER)
+    return None if version is None else client.get_model_version(name, version)
+
+
+def build_bento(model_tag: str, challenger_tag: str | None = None, bentofile: Path = BENTOFILE):
+    """Build the Bento described by bentofile.yaml around exactly this model, and the challenger when given (the
+    service module reads the tags from ISSUE_CLASSIFIER_MODEL / ISSUE_CLASSIFIER_CHALLENGER while the build
+    imports it; "none" keeps an older challenger in the store out). Offline: bentofile.yaml sets
+    lock_packages: false."""
     import bentoml
 
-    previous = os.environ.get(MODEL_TAG_ENV)
-    os.environ[MODEL_TAG_ENV] = str(model_tag)
+    wanted = {MODEL_TAG_ENV: str(model_tag), CHALLENGER_TAG_ENV: str(challenger_tag or NO_CHALLENGER)}
+    previous = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         return bentoml.bentos.build_bentofile(str(bentofile), build_ctx=str(bentofile.parent))
     finally:
-        if previous is None:
-            os.environ.pop(MODEL_TAG_ENV)
-        else:
-            os.environ[MODEL_TAG_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value

