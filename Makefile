@@ -90,7 +90,8 @@ pull: install  ## dvc pull from the default DVC remote (in a fresh clone; then m
 	$(BIN)/python -m src.scale.dvc_remote pull
 
 sweep-parallel: install  ## `make sweep` with Hydra's joblib launcher: 2 jobs at a time, one MLflow run each
-	$(BIN)/python -m pipelines.day01_math --multirun hydra/launcher=joblib hydra.launcher.n_jobs=2 profile=smoke \
+	@# src.scale.launch, not `-m pipelines.day01_math`: joblib's cloudpickle would copy a __main__ stage by value
+	$(BIN)/python -m src.scale.launch day01_math --multirun hydra/launcher=joblib hydra.launcher.n_jobs=2 profile=smoke \
 		day01.least_squares.n_steps=10,100,1000 day01.least_squares.noise=0.1,1.0
 
 ray-sweep: install  ## the same sweep as Ray tasks on a local Ray cluster (RAY_ADDRESS=host:port: on yours)

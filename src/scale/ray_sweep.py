@@ -96,7 +96,10 @@ def run(
     """Submit every job of the sweep to the Ray cluster at `address`; wait for all; results in job order."""
     import ray
 
+    from src.scale.launch import prepare_store
+
     jobs = expand(overrides)
+    prepare_store(stage)  # the jobs would race to create the experiment
     sweep_dir = Path(sweep_dir or ROOT / "multirun" / f"ray-{stage}-{time.strftime('%Y-%m-%d_%H-%M-%S')}").resolve()
     runtime_env = (
         {"working_dir": str(ROOT), "excludes": [".venv", ".dvc/cache", "data/processed"]} if working_dir else None

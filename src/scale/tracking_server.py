@@ -118,14 +118,15 @@ def start(
     return server
 
 
-def stop(folder: Path = DEFAULT_DIR) -> bool:
-    """Stop the MLflow server (its whole process group), then PostgreSQL; True if one was running."""
+def stop(folder: Path = DEFAULT_DIR, grace: float = 10.0) -> bool:
+    """Stop the MLflow server (its whole process group), then PostgreSQL, each SIGKILLed if still there after
+    `grace` seconds; True if one was running."""
     state = _state_file(folder)
     if not state.exists():
         return False
     server = TrackingServer(**json.loads(state.read_text()))
-    stopped = server_process.stop(server.mlflow_pid)  # first: its connection pool holds PostgreSQL sessions
-    stopped = postgres.stop(server.postgres_pid) or stopped
+    stopped = server_process.stop(server.mlflow_pid, grace)  # first: its pool holds PostgreSQL sessions
+    stopped = postgres.stop(server.postgres_pid, grace) or stopped
     state.unlink()
     return stopped
 
@@ -146,7 +147,8 @@ def restart_postgres(folder: Path = DEFAULT_DIR) -> int:
 def running_tracking_server(folder: Path, workers: int = 2, timeout: float = 120.0):
     """For tests: a throwaway server whose store lives in `folder` (PostgreSQL's cluster in a fresh folder under
     the system temp dir, which the unprivileged server user can reach), stopped and removed on the way out.
-    Durability is off (fsync=off): a crash may lose the cluster, which a test deletes anyway."""
+    fsync is off: a machine crash may lose the cluster, which a test deletes anyway; a killed PostgreSQL loses no
+    committed transaction."""
     data = Path(tempfile.mkdtemp(prefix="ai-mastery-pg-"))  # empty: initdb fills it
     try:
         server = start(
@@ -154,13 +156,15 @@ def running_tracking_server(folder: Path, workers: int = 2, timeout: float = 120
             port=server_process.free_port(),
             workers=workers,
             postgres_data=data,
-            postgres_settings={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+            # Not synchronous_commit=off: that loses the last commits when PostgreSQL itself is killed, which
+            # the failure test does; fsync and full-page writes only matter when the machine goes down.
+            postgres_settings={"fsync": "off", "full_page_writes": "off"},
             timeout=timeout,
         )
         try:
             yield server
         finally:
-            stop(folder)
+            stop(folder, grace=3)  # a throwaway store: no need to wait for uvicorn's graceful shutdown
     finally:
         postgres.remove(data)
 

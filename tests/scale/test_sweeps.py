@@ -14,7 +14,6 @@ from mlflow.tracking import MlflowClient
 from src.paths import ROOT
 from src.production.server_process import free_port
 from src.scale import ray_sweep
-from tests.conftest import run_stage
 from tests.scale.conftest import assert_recorded
 
 pytestmark = pytest.mark.slow
@@ -22,24 +21,31 @@ pytestmark = pytest.mark.slow
 
 def test_joblib_launcher_runs_the_jobs_in_parallel_each_with_its_own_run(tracking_store, tmp_path):
     sweep = tmp_path / "sweep"
-    result = run_stage(
-        "day01_math",
-        "--multirun",
-        "hydra/launcher=joblib",
-        "hydra.launcher.n_jobs=2",
-        f"hydra.sweep.dir={sweep}",
-        "profile=smoke",
-        "day01.least_squares.n_steps=20,30",
+    command = [sys.executable, "-m", "src.scale.launch", "day01_math", "--multirun"]
+    result = subprocess.run(
+        [
+            *command,
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            f"hydra.sweep.dir={sweep}",
+            "profile=smoke",
+            "day01.least_squares.n_steps=20,30",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Joblib.Parallel(n_jobs=2" in result.stdout + result.stderr  # the launcher really was joblib's
 
     client = MlflowClient(tracking_store)
     experiment = client.get_experiment_by_name("day01-math")
     parents = [r for r in client.search_runs([experiment.experiment_id]) if "variant" not in r.data.tags]
     assert sorted(r.data.params["day01.least_squares.n_steps"] for r in parents) == ["20", "30"]
     assert all(r.info.status == "FINISHED" for r in parents)
+    first, second = parents  # in parallel: two worker processes, and each started before the other ended
+    assert first.data.tags["process"] != second.data.tags["process"]
+    assert first.info.start_time < second.info.end_time and second.info.start_time < first.info.end_time
     assert {r.data.tags["hydra_overrides"] for r in parents} == {
         "profile=smoke day01.least_squares.n_steps=20",
         "profile=smoke day01.least_squares.n_steps=30",

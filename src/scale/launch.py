@@ -1,0 +1,56 @@
+"""`python -m src.scale.launch <stage> [Hydra arguments]`: a stage's entry point imported by its module name.
+
+Hydra's joblib launcher sends the task function to its worker processes with cloudpickle. Run as
+`python -m pipelines.<stage>`, the stage is `__main__`, so cloudpickle copies it *by value*, config dataclasses
+included, and `dataclasses.MISSING` arrives as a different object: OmegaConf then refuses every section ("Invalid
+type assigned: _MISSING_TYPE is not a subclass of ..."). Imported as `pipelines.<stage>`, the function and its
+schema travel by reference and each worker imports them. The conf/ folder is passed as `--config-path` (Hydra
+resolves the stage's `../conf` differently for an imported module). For a sweep (`-m`), the tracking store and
+the stage's experiment are created first, once (`prepare_store`), so parallel jobs don't race to create them.
+
+    python -m src.scale.launch day01_math -m hydra/launcher=joblib hydra.launcher.n_jobs=2 day01.x=1,2
+"""
+
+import importlib
+import sys
+
+from src.paths import CONF_DIR
+
+
+def prepare_store(stage: str) -> None:
+    """Create the tracking store's tables and the stage's experiment once, before parallel jobs start: jobs that
+    find a fresh store all at once race (sqlite: "table experiments already exists"; any store: two
+    create_experiment calls for the same name, one of which fails). Done as StageRun would do it."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from src.tracking import artifact_location, experiment_name, tracking_uri
+    from src.tracking_store import TrackingStoreError, check_reachable
+
+    uri = tracking_uri()
+    try:
+        check_reachable(uri)
+    except TrackingStoreError as error:
+        sys.exit(f"tracking store error: {error}")
+    client = MlflowClient(uri)
+    name = experiment_name(stage)
+    if client.get_experiment_by_name(name) is None:
+        try:
+            client.create_experiment(name, artifact_location(uri, name))
+        except MlflowException:  # another process created it in between: what we wanted
+            pass
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: python -m src.scale.launch <stage> [Hydra arguments], e.g. day01_math -m ...")
+    stage = sys.argv.pop(1)
+    if {"-m", "--multirun"} & set(sys.argv):
+        prepare_store(stage)
+    # Imported (not __main__), Hydra would look for `../conf` as a Python package: name the folder instead.
+    sys.argv.insert(1, f"--config-path={CONF_DIR}")
+    importlib.import_module(f"pipelines.{stage}").main()
+
+
+if __name__ == "__main__":
+    main()
