@@ -28,18 +28,18 @@ def _dvc(args: list[str], repo: Path) -> subprocess.CompletedProcess:
 
 
 def default_remote(repo: Path = ROOT) -> tuple[str, str]:
-    """(name, url) of the default remote, as `dvc remote default` / `dvc remote list` give them."""
-    name = _dvc(["remote", "default"], repo).stdout.strip()
+    """(name, url) of the default remote, as `dvc config core.remote` and `dvc config remote.<name>.url` give them
+    (the URL as written in .dvc/config, or in .dvc/config.local when set there)."""
+    name = _dvc(["config", "core.remote"], repo).stdout.strip()
     if not name:
         raise RemoteError(
             "no default DVC remote is set: add one with `dvc remote add -d storage /path/or/s3://bucket/prefix` "
             "(README, 'Scaling out'), or ask whoever shares this project for theirs."
         )
-    for line in _dvc(["remote", "list"], repo).stdout.splitlines():
-        listed, _, url = line.partition("\t")
-        if listed.strip() == name:
-            return name, url.strip()
-    raise RemoteError(f"the default DVC remote '{name}' is not defined: `dvc remote list` to see which are")
+    url = _dvc(["config", f"remote.{name}.url"], repo)
+    if url.returncode != 0 or not url.stdout.strip():
+        raise RemoteError(f"the default DVC remote '{name}' is not defined: `dvc remote list` to see which are")
+    return name, url.stdout.strip()
 
 
 def local_folder(url: str, repo: Path = ROOT) -> Path | None:

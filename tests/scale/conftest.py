@@ -36,7 +36,7 @@ def assert_recorded(server, metrics_file, n_steps: int):
     parent, variants = stage_runs(client, n_steps)
     assert parent.info.status == "FINISHED" and parent.data.tags["profile"] == "smoke"
     local = json.loads(metrics_file.read_text())
-    assert local["scratch_gradient_descent"]["steps"] == n_steps
+    assert local["scratch_gradient_descent"]["steps"] <= n_steps  # (it stops early once converged)
     for variant, metrics in local.items():
         run = parent if variant == "stage" else variants[variant]
         assert run.info.status == "FINISHED", variant
