@@ -9,6 +9,15 @@ resolves the stage's `../conf` differently for an imported module). For a sweep 
 the stage's experiment are created first, once (`prepare_store`), so parallel jobs don't race to create them.
 
     python -m src.scale.launch day01_math -m hydra/launcher=joblib hydra.launcher.n_jobs=2 day01.x=1,2
+
+An Optuna search (hydra-optuna-sweeper) needs each job to return the value to optimise; a stage returns nothing,
+so `--objective VARIANT.METRIC` runs the stage's own function and returns that key of the metrics.json the job
+just wrote (in its sweep folder):
+
+    python -m src.scale.launch day01_math --objective scratch_gradient_descent.final_mse -m \
+        hydra/sweeper=optuna hydra.sweeper.direction=minimize hydra.sweeper.n_trials=6 \
+        hydra.sweeper.sampler.seed=0 profile=smoke day01.least_squares.n_steps=30 \
+        'day01.least_squares.lr=interval(0.01,0.5)'
 """
 
 import importlib
@@ -41,15 +50,46 @@ def prepare_store(stage: str) -> None:
             pass
 
 
+def objective_app(module, stage: str, objective: str):
+    """A Hydra app that runs the stage's function (what @hydra.main wrapped) and returns metrics.json's
+    `objective` ("variant.metric") from the job's own folder, for a sweeper that optimises (Optuna)."""
+    import json
+    from pathlib import Path
+
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+
+    variant, _, metric = objective.partition(".")
+
+    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+    def run(cfg) -> float:
+        module.main.__wrapped__(cfg)
+        written = Path(HydraConfig.get().runtime.output_dir) / "reports" / stage / "metrics.json"
+        metrics = json.loads(written.read_text())
+        if metric not in metrics.get(variant, {}):
+            raise KeyError(f"--objective {objective}: {written} has no such key; its keys: {sorted(metrics)}")
+        return float(metrics[variant][metric])
+
+    return run
+
+
 def main():
     if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
-        sys.exit("usage: python -m src.scale.launch <stage> [Hydra arguments], e.g. day01_math -m ...")
+        sys.exit("usage: python -m src.scale.launch <stage> [--objective VARIANT.METRIC] [Hydra arguments]")
     stage = sys.argv.pop(1)
+    objective = None
+    if len(sys.argv) > 2 and sys.argv[1] == "--objective":
+        objective = sys.argv.pop(2)
+        sys.argv.pop(1)
     if {"-m", "--multirun"} & set(sys.argv):
         prepare_store(stage)
+    module = importlib.import_module(f"pipelines.{stage}")
+    if objective:
+        objective_app(module, stage, objective)()
+        return
     # Imported (not __main__), Hydra would look for `../conf` as a Python package: name the folder instead.
     sys.argv.insert(1, f"--config-path={CONF_DIR}")
-    importlib.import_module(f"pipelines.{stage}").main()
+    module.main()
 
 
 if __name__ == "__main__":

@@ -91,3 +91,33 @@ def _clean_env() -> dict:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_URI", "AI_MASTERY_"))}
+
+
+def test_an_optuna_search_records_its_best_value_and_a_run_per_trial(tracking_store, tmp_path):
+    """hydra-optuna-sweeper (TPE, seeded) searching day 1's gradient-descent step size on the smoke profile: the
+    study's best value is the smallest objective any trial's metrics.json holds, each trial has its MLflow run."""
+    import json
+
+    import yaml
+
+    sweep = tmp_path / "sweep"
+    command = [sys.executable, "-m", "src.scale.launch", "day01_math", "--objective", OBJECTIVE, "--multirun"]
+    command += ["hydra/sweeper=optuna", "hydra.sweeper.direction=minimize", "hydra.sweeper.n_trials=4"]
+    command += ["hydra.sweeper.sampler.seed=0", f"hydra.sweep.dir={sweep}", "profile=smoke"]
+    command += ["day01.least_squares.n_steps=30", "day01.least_squares.lr=interval(0.01,0.5)"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    study = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    variant, metric = OBJECTIVE.split(".")
+    trials = [json.loads(p.read_text())[variant][metric] for p in sweep.glob("*/reports/day01_math/metrics.json")]
+    assert len(trials) == 4 and study["best_value"] == pytest.approx(min(trials))
+    assert 0.01 <= study["best_params"]["day01.least_squares.lr"] <= 0.5
+
+    client = MlflowClient(tracking_store)
+    experiment = client.get_experiment_by_name("day01-math")
+    parents = [r for r in client.search_runs([experiment.experiment_id]) if "variant" not in r.data.tags]
+    assert len({r.data.params["day01.least_squares.lr"] for r in parents}) == 4
+
+
+OBJECTIVE = "scratch_gradient_descent.final_mse"
