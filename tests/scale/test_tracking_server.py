@@ -121,7 +121,14 @@ def test_postgres_killed_mid_run_fails_the_stage_keeps_local_files_and_the_run_i
     for png in out.glob("figures/*.png"):
         assert png.read_bytes().startswith(b"\x89PNG")
 
+    # a stage started now would be told before any work that the server is up but its database is not
+    started = time.monotonic()
+    with pytest.raises(tracking_store.TrackingStoreError, match="answers /health but not a read of its runs"):
+        tracking_store.check_reachable(server.url)
+    print(f"check_reachable said the database was down in {time.monotonic() - started:.1f} s")
+
     tracking_server.restart_postgres(server.folder)
+    tracking_store.check_reachable(server.url)  # and all is well again once PostgreSQL is back
     client = MlflowClient(server.url)
     experiment = client.get_experiment_by_name("day01-math")
     runs = client.search_runs([experiment.experiment_id], "params.`day01.least_squares.n_steps` = '77'")
