@@ -10,6 +10,10 @@ the stage's experiment are created first, once (`prepare_store`), so parallel jo
 
     python -m src.scale.launch day01_math -m hydra/launcher=joblib hydra.launcher.n_jobs=2 day01.x=1,2
 
+Before `dvc queue start -j 2` on a fresh sqlite store, `python -m src.scale.launch <stage> --prepare-store`:
+parallel queue workers otherwise race through MLflow's first migration and break the store ("table
+_alembic_tmp_tags already exists", then every later start fails).
+
 An Optuna search (hydra-optuna-sweeper) needs each job to return the value to optimise; a stage returns nothing,
 so `--objective VARIANT.METRIC` runs the stage's own function and returns that key of the metrics.json the job
 just wrote (in its sweep folder):
@@ -77,6 +81,9 @@ def main():
     if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
         sys.exit("usage: python -m src.scale.launch <stage> [--objective VARIANT.METRIC] [Hydra arguments]")
     stage = sys.argv.pop(1)
+    if sys.argv[1:] == ["--prepare-store"]:  # before `dvc queue start -j N`: see prepare_store
+        prepare_store(stage)
+        return
     objective = None
     if len(sys.argv) > 2 and sys.argv[1] == "--objective":
         objective = sys.argv.pop(2)
