@@ -26,6 +26,7 @@ node (a shared volume or the container image); `--working-dir` instead ships it 
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -196,6 +197,7 @@ def _run_on_a_local_cluster(stage: str, overrides: list[str], **options) -> list
         return run(stage, overrides, f"127.0.0.1:{port}", **options)
     finally:
         stop_cluster(head, grace=5)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def main():

@@ -2,6 +2,7 @@
 (`ray start --head` on 127.0.0.1, started here, stopped by process id) running each job of a day-1 sweep as a task
 whose MLflow run lands on the shared PostgreSQL-backed tracking server."""
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,12 +62,14 @@ def ray_cluster():
     temp = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's Unix socket paths must fit in 107 bytes
     port = free_port()
     head = ray_sweep.start_cluster(port, num_cpus=2, temp_dir=temp, log_path=temp / "head.log")
+    started = []
     try:
         ray_sweep.wait_for_cluster(f"127.0.0.1:{port}", head)
         started = psutil.Process(head.pid).children(recursive=True)
         yield f"127.0.0.1:{port}"
     finally:
         ray_sweep.stop_cluster(head, grace=5)
+        shutil.rmtree(temp, ignore_errors=True)
     left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not left, f"Ray processes left running: {[(p.pid, p.name()) for p in left]}"
 
