@@ -28,6 +28,11 @@ from src.scale import postgres
 
 DEFAULT_DIR = ROOT / ".tracking"
 DATABASE = "mlflow"
+# SQLAlchemy's default pool (5 + 10 overflow per store, per worker) ran out at 64 concurrent writers here: 27 of 64
+# clients got "QueuePool limit of size 5 overflow 10 reached, connection timed out" (docs/scale_out.md). A user's
+# own MLFLOW_SQLALCHEMYSTORE_* settings win; PostgreSQL gets room for the larger pools.
+POOL = {"MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "10", "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "20"}
+POSTGRES_SETTINGS = {"max_connections": "300"}
 
 
 @dataclass
@@ -91,13 +96,14 @@ def start(
     data = Path(postgres_data or folder / "postgres")
     postgres.init(data)
     pg_log = folder / "postgres.log"
+    postgres_settings = {**POSTGRES_SETTINGS, **(postgres_settings or {})}
     pg = postgres.start(data, postgres_port, pg_log, postgres_settings)
     mlflow_process = None
     try:
         postgres.wait_until_ready(postgres_port, pg, timeout=30, log_path=pg_log)
         postgres.create_database(postgres_port, DATABASE)
         command = mlflow_command(postgres.uri(postgres_port, DATABASE), folder / "artifacts", port, workers)
-        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+        env = {**POOL, **os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
         env.pop("MLFLOW_TRACKING_URI", None)  # the server's own store is the one on its command line
         mlflow_log = folder / "mlflow-server.log"
         mlflow_process = server_process.start(command, mlflow_log, env)
@@ -112,7 +118,7 @@ def start(
         postgres.stop(pg.pid)
         raise
     server = TrackingServer(
-        url, port, postgres_port, pg.pid, mlflow_process.pid, str(folder), str(data), postgres_settings or {}
+        url, port, postgres_port, pg.pid, mlflow_process.pid, str(folder), str(data), postgres_settings
     )
     _state_file(folder).write_text(json.dumps(asdict(server), indent=2))
     return server
