@@ -105,7 +105,7 @@ bench: install  ## benchmarks: from-scratch vs reference in one process, results
 	$(BIN)/python -m src.ml.vision.conv_benchmark
 	$(BIN)/python -m src.production.benchmark
 	$(BIN)/python -m src.llm.benchmark
-	$(BIN)/python -m src.case_studies.retrieval_probe
+	$(BIN)/python -m src.production.hnsw_benchmark
 
 SERVING_LOG_DIR ?= logs/serving
 

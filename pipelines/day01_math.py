@@ -14,7 +14,7 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from src.config import check_ranges, setting, validate_or_exit
+from src.config import setting, validate_or_exit
 from src.core.experiments import least_squares, numerical_checks
 from src.core.experiments.matmul_benchmark import benchmark_matmul, speedups
 from src.tracking import StageRun
@@ -32,7 +32,6 @@ class MatmulConfig:
     repeats: int = setting(at_least=1)
 
     def __post_init__(self):
-        check_ranges(self, f"{SECTION}.matmul")  # each key in its own range first: then the relation means something
         if self.pure_python_max_size < min(self.sizes):
             raise ValueError(
                 f"{SECTION}.matmul.pure_python_max_size ({self.pure_python_max_size}) is below every size in "
@@ -61,7 +60,6 @@ class LeastSquaresConfig:
     tol: float = setting(above=0)
 
     def __post_init__(self):
-        check_ranges(self, f"{SECTION}.least_squares")
         if self.n_samples <= self.n_features:
             raise ValueError(
                 f"{SECTION}.least_squares.n_samples ({self.n_samples}) must exceed n_features ({self.n_features})"

@@ -18,7 +18,7 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from src.config import check_ranges, setting, validate_or_exit
+from src.config import setting, validate_or_exit
 from src.core import mcmc
 from src.core.experiments import optimization_problems as problems
 from src.core.experiments import optimizer_benchmark as race
@@ -174,7 +174,6 @@ class MCMCConfig:
     max_lag: int = setting(at_least=1)
 
     def __post_init__(self):
-        check_ranges(self, f"{SECTION}.mcmc")  # each key in its own range first: then the relation means something
         shortest = min(self.beta_binomial.n_samples, self.logistic.n_samples, self.logistic.hmc_n_samples)
         if self.max_lag >= shortest:
             raise ValueError(

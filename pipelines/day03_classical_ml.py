@@ -18,7 +18,7 @@ import hydra
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from src.config import Range, setting, validate_or_exit
+from src.config import setting, validate_or_exit, word_or_number
 from src.ml.classical import comparison, experiments
 from src.ml.classical.decision_tree import CRITERIA
 from src.ml.classical.persistence import save_model
@@ -28,21 +28,6 @@ from src.visualization import classical_ml as figures
 STAGE = "day03_classical_ml"
 SECTION = "day03"
 DATASETS = tuple(comparison.DATASETS)
-
-
-@dataclass(frozen=True)
-class WordOrNumber(Range):
-    """A setting that is one of a few words (one_of) or a number within the bounds, e.g. gamma: scale or 0.1."""
-
-    def problem(self, value):
-        if value is None or isinstance(value, str):
-            why = super().problem(value)
-            return why and f"must be one of {list(self.one_of)} or a number, got {value!r}"
-        return Range.problem(dataclasses.replace(self, one_of=()), value)  # the number's bounds alone
-
-
-def word_or_number(words: tuple[str, ...], **bounds):
-    return dataclasses.field(metadata={"range": WordOrNumber(one_of=words, **bounds)})
 
 
 # -- the stage's config schema: conf/day03/default.yaml gives every value ----------------------------------

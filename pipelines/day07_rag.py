@@ -1,13 +1,15 @@
 """Day 7 stage: retrieval-augmented generation measured on BEIR SciFact, every piece next to a reference.
 
-    dvc repro day07_rag                                  # after day07_embed (the corpus vectors)
+    dvc repro day07_rag                                  # after day07_embed (vectors), day07_rerank_train
     python -m pipelines.day07_rag profile=smoke          # a tiny run straight from conf/
 
 Records (src/tracking.py): a nested MLflow run per retriever or variant (scratch_bm25, bm25s, rank_bm25,
-minilm_dense, hybrid_rrf, hybrid_weighted, bm25_rm3, bm25_hyde, chunk_fixed, chunk_sentences, scratch_hnsw,
-hnswlib, brute_force, scratch_hnsw_scifact, semantic_cache, rag_extractive, scratch_metrics) with metrics
+minilm_dense, hybrid_rrf, hybrid_weighted, cross_encoder_rerank, cross_encoder_blend, bm25_rm3, bm25_hyde,
+chunk_fixed, chunk_sentences, scratch_hnsw, hnswlib, brute_force, scratch_hnsw_scifact, semantic_cache,
+rag_extractive, scratch_metrics) with metrics
 `<variant>.<metric>`; figures; plot CSVs. Test queries give final scores only: k1/b, the fusion weight and the
-cache threshold are chosen on train queries.
+cache threshold are chosen on train queries; the re-ranker (trained by day07_rerank_train) has its depth and blend
+weight chosen on the train queries it was not trained on (dev).
 """
 
 import os
@@ -24,10 +26,12 @@ from src.config import setting, validate_or_exit
 from src.data.mnist import as_float, load_mnist
 from src.data.scifact import load_scifact, subset
 from src.llm import cache_replay, ir_metrics
+from src.llm import cross_encoder as ce
 from src.llm.advanced_rag import chunk_corpus, chunked_search
 from src.llm.bm25 import BM25, as_run
-from src.llm.embeddings import MiniLMEncoder, embed_with_cache, load_embeddings
+from src.llm.embeddings import MiniLMEncoder, embed_with_cache, load_embeddings, model_path
 from src.llm.rag import DenseRetriever, RAGPipeline, SparseRetriever, hybrid
+from src.llm.rerank import candidate_pairs, interpolate
 from src.llm.retrieval_benchmark import bm25_speeds
 from src.llm.semantic_cache import RedisServer, SemanticCache, connect
 from src.llm.text import tokenize
@@ -78,6 +82,15 @@ class FusionConfig:
 
 
 @dataclass
+class RerankConfig:
+    enabled: bool
+    model: str = setting(text=True)
+    depths: list[int] = setting(at_least=1)
+    weight_grid: list[float] = setting(at_least=0, at_most=1)
+    batch_size: int = setting(at_least=1)
+
+
+@dataclass
 class RM3Config:
     fb_docs: int = setting(at_least=1)
     fb_terms: int = setting(at_least=1)
@@ -96,7 +109,7 @@ class ChunkingConfig:
     sentences: int = setting(at_least=1)
     sentence_overlap: int = setting(at_least=0)
 
-    def __post_init__(self):  # the relation only; each key's own range is checked after, naming the key
+    def __post_init__(self):  # the relation only: each key's own range was checked before, naming the key
         if min(self.fixed_words, self.sentences) >= 1 and (
             self.fixed_overlap >= self.fixed_words or self.sentence_overlap >= self.sentences
         ):
@@ -138,6 +151,7 @@ class Day07Config:
     bm25: BM25Config
     benchmark: BenchmarkConfig
     fusion: FusionConfig
+    rerank: RerankConfig
     rm3: RM3Config
     hyde: HyDEConfig
     chunking: ChunkingConfig
@@ -225,6 +239,64 @@ def fusion_variants(settings, data, runs, train_runs, run):
     runs["hybrid_rrf"] = hybrid(runs["scratch_bm25"], runs["minilm_dense"], "rrf", rrf_k=settings.fusion.rrf_k)
     runs["hybrid_weighted"] = hybrid(runs["scratch_bm25"], runs["minilm_dense"], "weighted", weight)
     run.log_metrics({"dense_weight": weight, "train_ndcg_at_10": max(train_scores)}, variant="hybrid_weighted")
+    return weight
+
+
+def cross_encoder_rerank(settings, data, runs, train_runs, splits, dense_weight, run):
+    """Re-rank the weighted hybrid's top documents with day07_rerank_train's cross-encoder. The depth and the
+    blend weight are chosen on dev queries (train queries held out of its training); test gives the scores."""
+    r = settings.rerank
+    model, extra = ce.load(run.models_dir.parent / r.model)  # models/ (a test's own folder under pytest)
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path())  # MiniLM's WordPiece vocabulary, the model's own
+    dev_ids = [q for q in extra["dev_query_ids"] if q in splits["train"]]
+    if not dev_ids:
+        raise ValueError("none of the cross-encoder's dev queries is among this run's train queries: re-run "
+                         "day07_rerank_train with the same data settings")  # fmt: skip
+    first = {
+        "dev": hybrid({q: train_runs["bm25"][q] for q in dev_ids}, {q: train_runs["dense"][q] for q in dev_ids},
+                      "weighted", dense_weight),
+        "test": runs["hybrid_weighted"],
+    }  # fmt: skip
+    texts = dict(zip(data.doc_ids, data.doc_texts, strict=True))
+    depth = max(r.depths)
+    keys, queries, docs = [], [], []
+    for split in ("dev", "test"):
+        k, q, d = candidate_pairs(first[split], data.queries, texts, depth)
+        keys, queries, docs = keys + k, queries + q, docs + d
+    start = time.perf_counter()
+    scores = ce.score_pairs(model, tokenizer, queries, docs, extra["max_length"], r.batch_size, progress=True)
+    seconds = time.perf_counter() - start
+    scores = dict(zip(keys, scores, strict=True))
+
+    dev_qrels = {q: data.qrels["train"][q] for q in dev_ids}
+    grid_rows = [
+        {"depth": d, "weight": w, "dev_ndcg_at_10": ir_metrics.evaluate(interpolate(first["dev"], scores, d, w),
+                                                                         dev_qrels)["ndcg_at_10"]}
+        for d in r.depths for w in r.weight_grid
+    ]  # fmt: skip
+    best = max(grid_rows, key=lambda row: row["dev_ndcg_at_10"])
+    run.write_plot_data("rerank_dev_grid", grid_rows)
+    at_depth = [row for row in grid_rows if row["depth"] == best["depth"]]
+    run.log_figure(
+        figures.rerank_weight([x["weight"] for x in at_depth], [x["dev_ndcg_at_10"] for x in at_depth], best["weight"]),
+        "rerank_weight_dev",
+    )
+    pure = max((row for row in grid_rows if row["weight"] == 1.0), key=lambda row: row["dev_ndcg_at_10"], default=best)
+    runs["cross_encoder_rerank"] = interpolate(first["test"], scores, pure["depth"], 1.0)
+    runs["cross_encoder_blend"] = interpolate(first["test"], scores, best["depth"], best["weight"])
+    run.log_metrics(
+        {"depth": pure["depth"], "dev_ndcg_at_10": pure["dev_ndcg_at_10"], "pairs_scored": len(keys),
+         "pairs_per_second": len(keys) / seconds, "max_length": extra["max_length"], "dev_queries": len(dev_ids)},
+        variant="cross_encoder_rerank",
+    )  # fmt: skip
+    hybrid_dev = ir_metrics.evaluate(first["dev"], dev_qrels)["ndcg_at_10"]
+    run.log_metrics(
+        {"depth": best["depth"], "weight": best["weight"], "dev_ndcg_at_10": best["dev_ndcg_at_10"],
+         "dev_hybrid_ndcg_at_10": hybrid_dev},
+        variant="cross_encoder_blend",
+    )  # fmt: skip
 
 
 def expansion_and_chunking(settings, data, sparse, splits, runs):
@@ -287,7 +359,10 @@ def ann_benchmarks(settings, data, dense, query_vectors, splits, runs, run):
             for q in splits["test"]
         ]
     )
-    run.log_metrics({"recall_at_10_vs_exact": float(agreement), "build_seconds": build}, variant="scratch_hnsw_scifact")
+    run.log_metrics(
+        {"recall_at_10_vs_exact": float(agreement), "build_seconds": build, "dim": dense.doc_vectors.shape[1]},
+        variant="scratch_hnsw_scifact",
+    )
 
 
 def rag_and_cache(settings, data, sparse, dense, runs, splits, query_vectors, run, encoder):
@@ -403,7 +478,9 @@ def main(cfg: DictConfig) -> None:
         d = settings.data
         data = subset(load_scifact(), d.doc_limit, d.train_queries, d.test_queries)
         runs, train_runs, sparse, dense, query_vectors, splits, _ = sparse_and_dense(settings, data, run)
-        fusion_variants(settings, data, runs, train_runs, run)
+        dense_weight = fusion_variants(settings, data, runs, train_runs, run)
+        if settings.rerank.enabled:
+            cross_encoder_rerank(settings, data, runs, train_runs, splits, dense_weight, run)
         expansion_and_chunking(settings, data, sparse, splits, runs)
 
         scores, gaps = {}, []
@@ -424,13 +501,19 @@ def main(cfg: DictConfig) -> None:
         run.log_metrics(hnsw_scifact, variant="scratch_hnsw_scifact")
         scores["scratch_hnsw_scifact"] = hnsw_scifact["ndcg_at_10"]
 
-        run.log_figure(figures.ndcg_bars(scores, ("hybrid_rrf", "hybrid_weighted")), "ndcg_at_10_by_variant")
+        highlight = ("hybrid_rrf", "hybrid_weighted", "cross_encoder_rerank", "cross_encoder_blend")
+        run.log_figure(figures.ndcg_bars(scores, highlight), "ndcg_at_10_by_variant")
+        if "cross_encoder_rerank" in scores:
+            for name in ("cross_encoder_rerank", "cross_encoder_blend"):
+                run.log_metrics({"gain_over_hybrid": scores[name] - scores["hybrid_weighted"]}, variant=name)
         parts = {k: scores[k] for k in ("scratch_bm25", "minilm_dense", "hybrid_rrf", "hybrid_weighted")}
         run.log_figure(figures.hybrid_vs_parts(parts), "hybrid_vs_parts")
         curves = {
             name: ir_metrics.recall_curve(runs[name], data.qrels["test"], RECALL_KS)
-            for name in ("scratch_bm25", "minilm_dense", "hybrid_rrf", "hybrid_weighted", "bm25_rm3")
-        }
+            for name in ("scratch_bm25", "minilm_dense", "hybrid_rrf", "hybrid_weighted", "bm25_rm3",
+                         "cross_encoder_blend")
+            if name in runs
+        }  # fmt: skip
         run.write_plot_data(
             "recall_at_k", [{"k": k, **{n: c[i] for n, c in curves.items()}} for i, k in enumerate(RECALL_KS)]
         )

@@ -149,6 +149,8 @@ class RagConfig:
     tokens_per_request: float = setting(above=0)
     price_per_1k_tokens: float = setting(at_least=0)
     cache_hit_rates: list[float] = setting(at_least=0, below=1)
+    embedding_dim: int = setting(at_least=1)
+    bytes_per_value: int = setting(one_of=(1, 2, 4, 8))
 
 
 @dataclass

@@ -18,7 +18,9 @@ list field declares its allowed range with `setting(...)`:
         eval_file: str | None = setting(text=True, optional=True)
 
 `validate` checks every declared range before any work and names the key (`day04.cnn.dropout must be < 1, got
-1.5`). Checks that relate two keys go in `__post_init__` and raise ValueError.
+1.5`). Checks that relate two keys go in `__post_init__` and raise ValueError; they run after every key has
+passed its own range, so a relation never has to make sense of a nonsense value. A setting that is a word or a
+number (`gamma: scale` or `0.1`) uses `word_or_number(("scale",), above=0)`.
 """
 
 import dataclasses
@@ -26,7 +28,7 @@ import math
 import sys
 from dataclasses import dataclass
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 
@@ -90,6 +92,22 @@ def setting(**bounds):
     return dataclasses.field(metadata={"range": Range(**bounds)})
 
 
+@dataclass(frozen=True)
+class WordOrNumber(Range):
+    """A setting that is one of a few words (one_of) or a number within the bounds, e.g. gamma: scale or 0.1."""
+
+    def problem(self, value):
+        if value is None or isinstance(value, str):
+            why = super().problem(value)
+            return why and f"must be one of {list(self.one_of)} or a number, got {value!r}"
+        return Range.problem(dataclasses.replace(self, one_of=()), value)  # the number's bounds alone
+
+
+def word_or_number(words: tuple[str, ...], **bounds):
+    """A schema field that takes one of `words` or a number within `bounds` (see WordOrNumber)."""
+    return dataclasses.field(metadata={"range": WordOrNumber(one_of=words, **bounds)})
+
+
 @dataclass
 class ProfileConfig:
     name: str = setting(one_of=("cpu", "gpu", "smoke"))
@@ -105,14 +123,18 @@ def validate(cfg: DictConfig, section: str, schema: type):
     return _typed(cfg, section, schema)
 
 
-def check_ranges(settings, prefix: str) -> None:
-    """Walk a validated schema instance and raise ConfigError for the first value outside its declared Range."""
-    for field in dataclasses.fields(settings):
-        value = getattr(settings, field.name)
+def check_ranges(values: DictConfig, schema: type, prefix: str) -> None:
+    """Raise ConfigError for the first value outside its field's declared Range. It walks the merged config, not
+    the schema instance: building the instance runs `__post_init__`, whose relations must see valid keys only."""
+    for field in dataclasses.fields(schema):
+        value = values[field.name]
         key = f"{prefix}.{field.name}"
-        if dataclasses.is_dataclass(value):
-            check_ranges(value, key)
-        elif (allowed := field.metadata.get("range")) is not None and (why := allowed.problem(value)):
+        if isinstance(field.type, type) and dataclasses.is_dataclass(field.type):
+            check_ranges(value, field.type, key)
+            continue
+        if isinstance(value, DictConfig | ListConfig):
+            value = OmegaConf.to_container(value, resolve=True)
+        if (allowed := field.metadata.get("range")) is not None and (why := allowed.problem(value)):
             raise ConfigError(f"config key '{key}' {why}. Fix it in conf/ (then `make params`) or in your override.")
 
 
@@ -135,8 +157,11 @@ def _typed(cfg: DictConfig, section: str, schema: type):
             f"and check that conf/config.yaml lists '{section}' in its defaults."
         )
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg[section])
-        settings = OmegaConf.to_object(merged)
+        merged = OmegaConf.merge(OmegaConf.structured(schema), cfg[section])  # types checked here
+        check_ranges(merged, schema, section)  # then each key's range
+        settings = OmegaConf.to_object(merged)  # then the relations, in each schema's __post_init__
+    except ConfigError:  # a key out of its range: its message already names it
+        raise
     except OmegaConfBaseException as err:
         key = f"{section}.{err.full_key}" if getattr(err, "full_key", None) else section
         reason = str(err).splitlines()[0]
@@ -145,7 +170,6 @@ def _typed(cfg: DictConfig, section: str, schema: type):
         ) from None
     except ValueError as err:  # a range check in the schema's __post_init__
         raise ConfigError(f"bad value in config section '{section}': {err}") from None
-    check_ranges(settings, section)
     return settings
 
 

@@ -10,11 +10,18 @@ thread raises it again every `retry_seconds` (`_thread.interrupt_main` runs the 
 thread). A raise that lands in a callback is retried, never lost. Once the stage writes its outputs and closes its
 runs, signals are only recorded ("deferred"), so that wind-down can't be cut in half; the recorder then ends the
 stage with exit status 128 + the signal's number, as a shell reports a process killed by it.
+
+A write to the tracking store must not be cut in half either: a stop raised inside SQLAlchemy's commit leaves a
+sqlite connection holding the write lock, and closing the runs then fails with "database is locked" (they stay
+RUNNING). So calls made through `HeldCalls` run with the stop held: a signal during one is recorded and raised
+as soon as the call returns.
 """
 
 import _thread
+import functools
 import signal
 import threading
+from contextlib import contextmanager
 
 HANDLED = (signal.SIGTERM, signal.SIGINT)
 
@@ -37,6 +44,7 @@ class StopGuard:
         self.retry_seconds = retry_seconds
         self.signum: int | None = None  # the first stop signal received, if any
         self._deferring = False
+        self._held = 0  # depth of `held()` sections: a signal inside one is raised when the outermost ends
         self._previous: dict[int, object] = {}
         self._watchdog: threading.Thread | None = None
         self._done = threading.Event()
@@ -60,6 +68,17 @@ class StopGuard:
             signal.signal(signum, handler)
         self._previous.clear()
 
+    @contextmanager
+    def held(self):
+        """A section a stop must not interrupt; a signal that arrives during it is raised right after it."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+        if self._held == 0:
+            self.raise_if_requested()
+
     def raise_if_requested(self):
         """For code that polls: raise StopRequested if a stop came in (e.g. one whose raise was swallowed)."""
         if self.signum is not None and not self._deferring:
@@ -73,6 +92,8 @@ class StopGuard:
         if self._watchdog is None:
             self._watchdog = threading.Thread(target=self._raise_again_until_unwinding, daemon=True)
             self._watchdog.start()
+        if self._held:  # inside a store write: `held()` raises it when the write is done
+            return
         raise StopRequested(self.signum)
 
     def _raise_again_until_unwinding(self):
@@ -80,3 +101,23 @@ class StopGuard:
             if self._deferring:
                 return
             _thread.interrupt_main(self.signum)  # runs _on_signal again in the main thread
+
+
+class HeldCalls:
+    """`obj` whose method calls each run inside `guard.held()` (used for the MLflow client)."""
+
+    def __init__(self, obj, guard: StopGuard):
+        self._obj = obj
+        self._guard = guard
+
+    def __getattr__(self, name):
+        attribute = getattr(self._obj, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call_held(*args, **kwargs):
+            with self._guard.held():
+                return attribute(*args, **kwargs)
+
+        return call_held

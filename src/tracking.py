@@ -44,7 +44,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src import atomic_io, tracking_store
 from src.paths import MODELS, REPORTS, ROOT
-from src.stop_signals import StopGuard, StopRequested
+from src.stop_signals import HeldCalls, StopGuard, StopRequested
 
 # Before mlflow is imported anywhere: no telemetry thread trying DNS on an offline machine; no GUI backend.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -164,8 +164,8 @@ class StageRun:
         from mlflow.tracking import MlflowClient
 
         mlflow.set_tracking_uri(uri)
-        self._client = MlflowClient()
         self._stop = StopGuard()
+        self._client = HeldCalls(MlflowClient(), self._stop)  # a stop never cuts a store write in half
         self._stop.install()  # before the first run exists: a stop from here on closes the runs
         try:
             self._open_runs(uri)
@@ -197,9 +197,10 @@ class StageRun:
             "hydra_overrides": _hydra_overrides(),
             tracking_store.PROCESS_TAG: tracking_store.process_tag(),
         }
-        overrides = self.tags["hydra_overrides"]
-        run = self._client.create_run(self.experiment_id, run_name=f"{self.stage} {overrides}".strip(), tags=self.tags)
-        self.run_id = run.info.run_id
+        run_name = f"{self.stage} {self.tags['hydra_overrides']}".strip()
+        with self._stop.held():  # a run created is a run remembered, so that the wind-down closes it
+            run = self._client.create_run(self.experiment_id, run_name=run_name, tags=self.tags)
+            self.run_id = run.info.run_id
         self._log_params(self.run_id, flatten(self.config))
         self._started = time.perf_counter()
 
@@ -253,8 +254,9 @@ class StageRun:
         """The nested run for one implementation, created on first use and tagged so the UI can compare."""
         if variant not in self._variant_runs:
             tags = {**self.tags, "variant": variant, "mlflow.parentRunId": self.run_id}
-            run = self._client.create_run(self.experiment_id, run_name=variant, tags=tags)
-            self._variant_runs[variant] = run.info.run_id
+            with self._stop.held():  # a run created is a run remembered, so that the wind-down closes it
+                run = self._client.create_run(self.experiment_id, run_name=variant, tags=tags)
+                self._variant_runs[variant] = run.info.run_id
         return self._variant_runs[variant]
 
     def log_metrics(self, metrics: dict[str, float], variant: str = "stage", step: int | None = None):

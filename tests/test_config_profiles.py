@@ -69,8 +69,19 @@ def test_every_setting_refuses_nonsense_naming_its_key(stage):
                 nonsense = [nonsense]
         broken = OmegaConf.create(OmegaConf.to_container(cfg))
         OmegaConf.update(broken, key, nonsense, force_add=True)
-        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        # the key's own range message, never a relation's (relations run after every key passed its range)
+        with pytest.raises(ConfigError, match=f"config key '{key}'".replace(".", r"\.")):
             validate(broken, stage.SECTION, stage.SCHEMA)
+
+
+def test_a_range_is_checked_before_a_relation_that_uses_the_key():
+    """day02.mcmc relates max_lag to every chain's n_samples: a chain of 0 samples must be named as such, not
+    reported as "max_lag must be below every chain's n_samples (0)"."""
+    stage = next(m for m in STAGES if m.SECTION == "day02")
+    cfg = composed("smoke")
+    cfg.day02.mcmc.beta_binomial.n_samples = 0
+    with pytest.raises(ConfigError, match=r"config key 'day02\.mcmc\.beta_binomial\.n_samples' must be >= 4"):
+        validate(cfg, stage.SECTION, stage.SCHEMA)
 
 
 @pytest.mark.parametrize("seed", [-1, "forty-two", 2**40])

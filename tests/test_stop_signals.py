@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from src.stop_signals import StopGuard, StopRequested
+from src.stop_signals import HeldCalls, StopGuard, StopRequested
 
 
 @pytest.fixture
@@ -51,3 +51,28 @@ def test_restore_gives_back_the_previous_handlers():
     guard.restore()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_signal_during_a_held_section_is_raised_after_it(guard):
+    finished = []
+    with pytest.raises(StopRequested):
+        with guard.held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.5)  # the watchdog retries too (retry_seconds=0.2): still not raised inside
+            finished.append(True)
+    assert finished == [True]
+
+
+def test_held_calls_hold_the_stop_during_each_call(guard):
+    class Store:
+        written = False
+
+        def write(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.3)
+            self.written = True
+
+    store = Store()
+    with pytest.raises(StopRequested):
+        HeldCalls(store, guard).write()  # the call completes; the stop is raised as it returns
+    assert store.written and guard.signum == signal.SIGTERM

@@ -13,7 +13,9 @@ a number that the measurement no longer produces.
 The formulas, with the assumptions each rests on (every one is a config value in conf/day09):
 
 Vector search (RAG retrieval, recommender candidate retrieval)
-- Index memory = vectors * bytes_per_vector (measured: vectors + graph links for HNSW).
+- Index memory = vectors * (dim * bytes_per_value + overhead). The overhead (HNSW's graph links and ids) is
+  measured: day 7's bytes per vector minus the measured vectors' own float32 bytes, so an index measured on
+  784-dim MNIST vectors sizes one of 384-dim sentence embeddings.
 - Search cost per query grows with the index size n: ~log n for HNSW (the graph's greedy descent visits
   O(log n) layers/hops; Malkov and Yashunin, IEEE TPAMI 2020) and ~n for exact search. A throughput q0 measured
   on one core at n0 vectors becomes q(n) = q0 * log(n0)/log(n) or q0 * n0/n.
@@ -114,6 +116,13 @@ def scaled_qps(measured_qps: float, measured_vectors: float, vectors: float, sca
     raise ValueError(f"scaling must be 'log' or 'linear', got {scaling!r}")
 
 
+def index_bytes_per_vector(inputs: dict[str, float], dim: int, bytes_per_value: int) -> float:
+    """One vector's bytes in the index at `dim` x `bytes_per_value`: its values plus the measured per-vector
+    overhead of the index structure (graph links, ids), which doesn't depend on the dimension."""
+    overhead = max(0.0, inputs["bytes_per_vector"] - inputs["measured_dim"] * 4)
+    return dim * bytes_per_value + overhead
+
+
 @dataclass(frozen=True)
 class Cluster:
     node_memory_gib: float  # RAM per search node
@@ -152,6 +161,8 @@ class RagTargets:
     tokens_per_request: float  # prompt (question + retrieved context) + answer, per request that reaches the LLM
     price_per_1k_tokens: float  # $ per 1,000 tokens (a config value: prices change)
     cache_hit_rates: tuple  # the effect of a cache answering this fraction of queries
+    embedding_dim: int  # the sentence embedding's dimension (day 7's MiniLM: 384)
+    bytes_per_value: int  # 4 for float32, 2 for float16, 1 for int8
     scaling: str  # "log" (HNSW) or "linear" (exact search)
 
 
@@ -163,15 +174,17 @@ def llm_monthly_cost(qps: float, tokens_per_request: float, price_per_1k_tokens:
 
 def rag_capacity(inputs: dict[str, float], targets: RagTargets, cluster: Cluster) -> dict:
     """The retrieval tier and LLM cost of RAG at the targets, for each cache hit rate. `inputs` needs
-    retrieval_qps (one core), retrieval_measured_vectors, bytes_per_vector, recall_at_10."""
+    retrieval_qps (one core), retrieval_measured_vectors, bytes_per_vector, measured_dim, recall_at_10.
+    Per-core query speed is taken as measured at its dimension (conservative when the embedding is smaller)."""
     vectors = targets.documents * targets.chunks_per_document
+    bytes_per_vector = index_bytes_per_vector(inputs, targets.embedding_dim, targets.bytes_per_value)
 
     def per_core(n):
         return scaled_qps(inputs["retrieval_qps"], inputs["retrieval_measured_vectors"], n, targets.scaling)
 
     rows = []
     for hit in targets.cache_hit_rates:
-        tier = search_tier(vectors, inputs["bytes_per_vector"], targets.qps * (1 - hit), per_core, cluster)
+        tier = search_tier(vectors, bytes_per_vector, targets.qps * (1 - hit), per_core, cluster)
         rows.append(
             {
                 "cache_hit_rate": hit,
@@ -185,6 +198,7 @@ def rag_capacity(inputs: dict[str, float], targets: RagTargets, cluster: Cluster
         )
     return {
         "vectors": vectors,
+        "index_bytes_per_vector": bytes_per_vector,
         "per_core_qps_at_full_index": per_core(vectors),
         "recall_at_10": inputs["recall_at_10"],
         "by_cache_hit_rate": rows,
@@ -259,18 +273,18 @@ def recommender_capacity(inputs: dict[str, float], targets: RecommenderTargets, 
     ids) is the measured bytes_per_vector minus the measured vectors' own bytes; per-core query speed is taken
     as measured (at its dimension), which is conservative for a smaller embedding."""
     dim_bytes = targets.embedding_dim * targets.bytes_per_value
-    overhead = max(0.0, inputs["bytes_per_vector"] - inputs["measured_dim"] * 4)
+    bytes_per_item = index_bytes_per_vector(inputs, targets.embedding_dim, targets.bytes_per_value)
     user_table = targets.users * dim_bytes
     item_table = targets.items * dim_bytes
 
     def per_core(n):
         return scaled_qps(inputs["retrieval_qps"], inputs["retrieval_measured_vectors"], n, targets.scaling)
 
-    tier = search_tier(targets.items, dim_bytes + overhead, targets.qps, per_core, cluster)
+    tier = search_tier(targets.items, bytes_per_item, targets.qps, per_core, cluster)
     return {
         "user_embeddings_gib": user_table / GIB,
         "item_embeddings_gib": item_table / GIB,
-        "index_bytes_per_item": dim_bytes + overhead,
+        "index_bytes_per_item": bytes_per_item,
         "candidates_per_second": targets.qps * targets.candidates,
         **{f"retrieval_{k}": v for k, v in tier.items()},
     }

@@ -42,7 +42,8 @@ def timed_queries(search, queries: np.ndarray) -> tuple[list, float]:
 
 
 def sweep(base, queries, M: int, ef_construction: int, efs: list[int], k: int = 10, seed: int = 0, progress=None):
-    """Rows of {index, ef, recall_at_10, queries_per_second} plus a summary dict per index (build time, bytes)."""
+    """Rows of {index, ef, recall_at_10, queries_per_second} plus a summary dict per index (build time, bytes
+    per vector, the vector dimension)."""
     import hnswlib
 
     truth = exact_neighbours(base, queries, k)
@@ -51,7 +52,7 @@ def sweep(base, queries, M: int, ef_construction: int, efs: list[int], k: int = 
     brute.add(base)
     found, qps = timed_queries(lambda q: brute.search(q, k)[0], queries)
     rows.append({"index": "brute_force", "ef": 0, "recall_at_10": recall_at_k(found, truth), "queries_per_second": qps})
-    summary["brute_force"] = {"queries_per_second": qps, "bytes_per_vector": base.shape[1] * 4}
+    summary["brute_force"] = {"queries_per_second": qps, "bytes_per_vector": base.shape[1] * 4, "dim": base.shape[1]}
 
     start = time.perf_counter()
     ours = HNSWIndex(base.shape[1], M=M, ef_construction=ef_construction, ef=efs[0], seed=seed)
@@ -61,13 +62,14 @@ def sweep(base, queries, M: int, ef_construction: int, efs: list[int], k: int = 
     summary["scratch_hnsw"] = {
         "build_seconds": time.perf_counter() - start,
         "bytes_per_vector": ours.memory_bytes() / len(base),
+        "dim": base.shape[1],  # day 9's capacity model scales bytes_per_vector and QPS by it
     }
     start = time.perf_counter()
     theirs = hnswlib.Index(space="l2", dim=base.shape[1])
     theirs.init_index(max_elements=len(base), ef_construction=ef_construction, M=M, random_seed=seed)
     theirs.set_num_threads(1)
     theirs.add_items(base)
-    summary["hnswlib"] = {"build_seconds": time.perf_counter() - start}
+    summary["hnswlib"] = {"build_seconds": time.perf_counter() - start, "dim": base.shape[1]}
     with tempfile.TemporaryDirectory() as tmp:
         theirs.save_index(os.path.join(tmp, "index.bin"))
         summary["hnswlib"]["bytes_per_vector"] = os.path.getsize(os.path.join(tmp, "index.bin")) / len(base)

@@ -89,3 +89,36 @@ def hybrid_vs_parts(scores: dict[str, float]):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def training_loss(losses: list[float], group_size: int):
+    """The cross-encoder's in-group softmax loss per step, with its moving average and the chance level."""
+    import math
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    steps = range(1, len(losses) + 1)
+    ax.plot(steps, losses, alpha=0.35, label="loss per step")
+    window = max(1, len(losses) // 20)
+    if len(losses) >= window:
+        smooth = [sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
+                  for i in range(len(losses))]  # fmt: skip
+        ax.plot(steps, smooth, label=f"moving mean ({window} steps)")
+    ax.axhline(math.log(group_size), color="grey", ls="--", label=f"chance (log {group_size})")
+    ax.set(xlabel="step", ylabel="cross-entropy of the positive in its group", title="Cross-encoder fine-tuning")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def rerank_weight(grid: list[float], scores: list[float], chosen: float):
+    """nDCG@10 of the re-ranked dev queries against the cross-encoder's weight (0 = the hybrid alone)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(grid, scores, marker="o")
+    ax.axvline(chosen, color="tab:orange", ls="--", label=f"chosen w = {chosen}")
+    ax.set(xlabel="cross-encoder weight w (1 = re-ranker alone)", ylabel="nDCG@10, dev queries (held out of training)",
+           title="Blending the re-ranker with the hybrid")  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -38,11 +38,13 @@ def test_search_tier_by_hand():
 
 
 def test_rag_capacity_applies_the_cache_to_retrieval_and_llm():
-    inputs = {"retrieval_qps": 100, "retrieval_measured_vectors": 100_000, "bytes_per_vector": 1536, "recall_at_10": 1}
-    targets = capacity.RagTargets(1_000_000, 1, 1000, 250, 0.01, (0.0, 0.5), "linear")
+    inputs = {"retrieval_qps": 100, "retrieval_measured_vectors": 100_000, "bytes_per_vector": 1536}
+    inputs |= {"measured_dim": 384, "recall_at_10": 1}
+    targets = capacity.RagTargets(1_000_000, 1, 1000, 250, 0.01, (0.0, 0.5), 384, 4, "linear")
     cluster = capacity.Cluster(64, 0.7, 16, 0.6, 2)
     report = capacity.rag_capacity(inputs, targets, cluster)
     none, half = report["by_cache_hit_rate"]
+    assert report["index_bytes_per_vector"] == 1536  # exact search: no overhead beyond the vectors themselves
     assert none["llm_cost_per_month"] == pytest.approx(6_480_000) and half["llm_cost_per_month"] == pytest.approx(
         3_240_000
     )
@@ -92,3 +94,11 @@ def test_lookup_dotted_keys_lists_and_errors(tmp_path):
         capacity.read_inputs({"qps": {"file": "reports/day07_rag/metrics.json", "key": "scratch_hnsw.qps"}}, tmp_path)
     with pytest.raises(MeasuredInputError, match="r.json: key 'results.batched' \\(input x\\) is .* not a number"):
         capacity.read_inputs({"x": {"file": "r.json", "key": "results.batched"}}, tmp_path)
+
+
+def test_index_bytes_per_vector_moves_the_measured_overhead_to_another_dimension():
+    # day 7's HNSW on 784-dim MNIST: 3,284 bytes per vector, 3,136 of them the vector -> 148 bytes of graph links
+    measured = {"bytes_per_vector": 3284, "measured_dim": 784}
+    assert capacity.index_bytes_per_vector(measured, 384, 4) == 384 * 4 + 148
+    assert capacity.index_bytes_per_vector(measured, 384, 1) == 384 + 148  # int8 quantised
+    assert capacity.index_bytes_per_vector({"bytes_per_vector": 1000, "measured_dim": 384}, 64, 4) == 256
