@@ -25,6 +25,7 @@ SERVE_PORT ?= 3000
 REDIS_PORT ?= 6379
 
 .PHONY: help install params repro test lint format ui ui-stop sweep bench serve run redis loadtest monitor clean clean-all
+.PHONY: tracking-server tracking-server-stop push pull sweep-parallel ray-sweep
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +74,30 @@ sweep: install  ## worked example: a Hydra multirun of day 1, one MLflow run per
 	$(BIN)/python -m pipelines.day01_math --multirun profile=smoke \
 		day01.least_squares.n_steps=10,100,1000 day01.least_squares.noise=0.1,1.0
 	@echo "6 runs in MLflow experiment day01-math (tag hydra_overrides); outputs under multirun/"
+
+# -- scaling out (README "Scaling out", docs/scale_out.md) ----------------------------------------------------------
+TRACKING_PORT ?= 5001
+
+tracking-server: install  ## shared MLflow server on a real PostgreSQL, proxied artifacts (.tracking/), 127.0.0.1:$(TRACKING_PORT)
+	@$(BIN)/python -m src.scale.tracking_server start --port $(TRACKING_PORT)
+
+tracking-server-stop:  ## stop the server and PostgreSQL that `make tracking-server` started
+	@$(BIN)/python -m src.scale.tracking_server stop
+
+push: install  ## dvc push every output to the default DVC remote (after make repro)
+	$(BIN)/python -m src.scale.dvc_remote push
+
+pull: install  ## dvc pull from the default DVC remote (in a fresh clone; then make repro is a no-op)
+	$(BIN)/python -m src.scale.dvc_remote pull
+
+sweep-parallel: install  ## `make sweep` with Hydra's joblib launcher: 2 jobs at a time, one MLflow run each
+	@# src.scale.launch, not `-m pipelines.day01_math`: joblib's cloudpickle would copy a __main__ stage by value
+	$(BIN)/python -m src.scale.launch day01_math --multirun hydra/launcher=joblib hydra.launcher.n_jobs=2 profile=smoke \
+		day01.least_squares.n_steps=10,100,1000 day01.least_squares.noise=0.1,1.0
+
+ray-sweep: install  ## the same sweep as Ray tasks on a local Ray cluster (RAY_ADDRESS=host:port: on yours)
+	$(BIN)/python -m src.scale.ray_sweep run $(if $(RAY_ADDRESS),--address $(RAY_ADDRESS),--local) day01_math \
+		profile=smoke day01.least_squares.n_steps=10,100,1000 day01.least_squares.noise=0.1,1.0
 
 bench: install  ## benchmarks: from-scratch vs reference in one process, results in reports/bench/
 	$(BIN)/python -m src.core.experiments.matmul_benchmark

@@ -1,7 +1,8 @@
 """The tracking store's health, checked before a stage does any work, and runs whose process died.
 
-- `check_reachable`: a server that doesn't answer, or a sqlite file that can't be written, fails the stage in
-  seconds with the URI and what to do, instead of after minutes of MLflow's retries (or a hang).
+- `check_reachable`: a server that doesn't answer, a server whose database doesn't (its /health still says OK),
+  or a sqlite file that can't be written, fails the stage in seconds with the URI and what to do, instead of
+  after minutes of MLflow's retries (or a hang).
 - `process_tag` / `process_gone`: each run is tagged with the host, pid and start time of the process that owns
   it. A process killed by SIGKILL (or a power cut) can't close its runs; the next start of the stage finds runs
   still RUNNING whose process is gone and marks them KILLED (`mark_orphaned_runs_killed`).
@@ -35,6 +36,7 @@ def check_reachable(uri: str, timeout: float = 3.0) -> None:
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
             raise TrackingStoreError(f"MLflow server {uri} is unreachable ({reason}). {WHAT_TO_DO}") from None
+        _check_backend(uri)
         return
     if uri.startswith("sqlite:///"):
         path = Path(uri.removeprefix("sqlite:///"))
@@ -47,6 +49,36 @@ def check_reachable(uri: str, timeout: float = 3.0) -> None:
         raise TrackingStoreError(f"tracking store {uri}: folder {folder} does not exist. Create it, or {WHAT_TO_DO}")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise TrackingStoreError(f"tracking store {uri} is not writable by this user. Fix permissions, or {WHAT_TO_DO}")
+
+
+BACKEND_TIMEOUT = 10.0  # a healthy server answers a one-row search in milliseconds
+
+
+def _check_backend(uri: str, timeout: float = BACKEND_TIMEOUT) -> None:
+    """/health only says the web server runs. One cheap read through it (search one experiment) says whether its
+    backend store (PostgreSQL, ...) answers: without this, a server whose database is down made a stage wait
+    through MLflow's read timeouts and retries (1 min 47 s measured with PostgreSQL stopped) and then fail with
+    a bare ReadTimeoutError. Only a 5xx or a timeout fails: an auth error (401/403) is for the client to handle."""
+    request = urllib.request.Request(
+        f"{uri.rstrip('/')}/api/2.0/mlflow/experiments/search",
+        data=b'{"max_results": 1}',
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return
+    except urllib.error.HTTPError as err:
+        if err.code < 500:
+            return
+        reason = f"HTTP {err.code}"
+    except (urllib.error.URLError, OSError) as err:
+        reason = str(getattr(err, "reason", err))
+    raise TrackingStoreError(
+        f"MLflow server {uri} answers /health but not a read of its runs ({reason}): the database or artifact "
+        "store behind it is down or unreachable. Restart it (`make tracking-server` restarts PostgreSQL and the "
+        f"server), or {WHAT_TO_DO[0].lower()}{WHAT_TO_DO[1:]}"
+    )
 
 
 def _start_time(pid: int) -> str:
