@@ -127,6 +127,14 @@ def _hydra_overrides() -> str:
         return ""
 
 
+def _put_back(path: Path, previous: bytes | None):
+    """Restore a file to what it was before this stage wrote it (absent if it was absent), atomically."""
+    if previous is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_io.atomic_write(path, lambda temporary: temporary.write_bytes(previous))
+
+
 class StageRun:
     """Context manager that owns a stage's MLflow runs and its DVC outputs (see the module docstring)."""
 
@@ -216,13 +224,16 @@ class StageRun:
                 exc_type, exc, tb = (type(stop), stop, stop.__traceback__) if exc_type is None else (exc_type, exc, tb)
         try:
             if exc_type is None and self._stop.signum is None:
+                metrics_file = self.out_dir / "metrics.json"
+                previous = metrics_file.read_bytes() if metrics_file.exists() else None
                 try:
                     self.log_metrics({"wall_seconds": time.perf_counter() - self._started}, variant="stage")
-                    atomic_io.write_json(self.out_dir / "metrics.json", self.metrics)
-                except BaseException:
+                    atomic_io.write_json(metrics_file, self.metrics)
+                    self._close("KILLED" if self._stop.signum is not None else "FINISHED")
+                except BaseException:  # e.g. the store died while the runs were closed: the stage has failed,
+                    _put_back(metrics_file, previous)  # so DVC must not find new metrics from it
                     self._close("FAILED", *sys.exc_info())
                     raise
-                self._close("KILLED" if self._stop.signum is not None else "FINISHED")
             elif exc_type is None:  # a stop whose raise was swallowed somewhere: the stage must not pass
                 stop = StopRequested(self._stop.signum)
                 self._close("KILLED", type(stop), stop, None)

@@ -109,6 +109,33 @@ def test_failure_keeps_the_previous_complete_metrics(tracking_store, cfg, tmp_pa
     assert metrics_file.read_text() == before
 
 
+def test_store_failing_while_closing_the_runs_keeps_the_previous_metrics(tracking_store, cfg, tmp_path, monkeypatch):
+    """Before: metrics.json was written, then closing the runs failed (the store died): the stage failed but left
+    its new metrics.json for DVC to find."""
+    import src.tracking
+
+    with StageRun("dayx_test", cfg, section="dayx") as run:
+        run.log_metrics({"accuracy": 0.9}, variant="good")
+    metrics_file = tmp_path / "reports" / "dayx_test" / "metrics.json"
+    before = metrics_file.read_text()
+    real_close = src.tracking.StageRun._close
+
+    def store_dies_on_finish(self, status, *exc):
+        if status == "FINISHED":
+            raise ConnectionError("the tracking store went away")
+        return real_close(self, status, *exc)
+
+    monkeypatch.setattr(src.tracking.StageRun, "_close", store_dies_on_finish)
+    with pytest.raises(ConnectionError):
+        with StageRun("dayx_test", cfg, section="dayx") as run:
+            run.log_metrics({"accuracy": 0.1}, variant="good")
+    assert metrics_file.read_text() == before
+    assert not list(metrics_file.parent.glob(".*.tmp"))
+    client = MlflowClient(tracking_store)
+    runs = client.search_runs([client.get_experiment_by_name("dayx-test").experiment_id])
+    assert [r.info.status for r in runs].count("FAILED") == 2  # the second start's stage run and its variant
+
+
 def test_experiment_artifacts_stay_beside_the_store(tracking_store, cfg, tmp_path):
     with StageRun("dayx_test", cfg, section="dayx"):
         pass
