@@ -100,7 +100,9 @@ def check_good_requests(url, issue_sample, version):
         not ready["ab_routing_ok"]
         and "REDIS_URL unset" in ready["ab_routing"]
         and ready["arms"] == {"champion": version}
+        and ready["model_breaker"] == "closed"
     )
+    assert "features" not in single  # online features are off by default
     status, answer = post(url, "/feedback", {"prediction_id": single["prediction_id"], "label": "bug"})
     assert status == 503 and "set REDIS_URL" in answer["error"]
     assert abs(sum(single["probabilities"].values()) - 1) < 1e-6
