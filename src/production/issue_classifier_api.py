@@ -24,7 +24,8 @@ Two services, two processes:
 The split keeps a failing or slow model from taking the HTTP front down: an error there becomes a 500 for that
 request; the worker keeps serving. After `serving.model_breaker.failures` such requests in a row a circuit breaker
 opens, and requests get a 503 with Retry-After at once until its reset timeout lets one trial call through.
-With `serving.online_features.enabled`, /classify also returns the request's repository's online features. Health (/healthz, /livez) and /metrics are BentoML's own; /readyz is
+With `serving.online_features.enabled`, /classify also returns the request's repository's online features.
+Health (/healthz, /livez) and /metrics are BentoML's own; /readyz is
 BentoML's with a JSON body saying how A/B routing stands (readiness.py).
 """
 
