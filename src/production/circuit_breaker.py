@@ -60,27 +60,54 @@ class CircuitBreaker:
         if state == CLOSED:
             self.failures = 0
 
-    def call(self, fn: Callable, *args, **kwargs):
+    def _enter(self) -> bool:
+        """Before a call: fail fast when open; move to half-open when the timeout has passed. -> is it a trial?"""
         with self._lock:
             if self._state == OPEN:
                 if self.clock() < self.opened_at + self.reset_timeout:
                     raise CircuitOpenError(f"{self.name}: open, failing fast (retry after the reset timeout)")
                 self._move(HALF_OPEN)
-            trial = self._state == HALF_OPEN
+            return self._state == HALF_OPEN
+
+    def _failure(self, error: Exception, trial: bool) -> None:
+        with self._lock:
+            self.failures += 1
+            if trial or self.failures >= self.failure_threshold:
+                self._move(OPEN)
+                raise CircuitOpenError(f"{self.name}: opened after {self.failures} failure(s): {error}") from error
+
+    def call(self, fn: Callable, *args, **kwargs):
+        trial = self._enter()
         try:
             result = fn(*args, **kwargs)
         except self.excluded:
             self._success()
             raise
         except Exception as error:
-            with self._lock:
-                self.failures += 1
-                if trial or self.failures >= self.failure_threshold:
-                    self._move(OPEN)
-                    raise CircuitOpenError(f"{self.name}: opened after {self.failures} failure(s): {error}") from error
+            self._failure(error, trial)
             raise
         self._success()
         return result
+
+    async def call_async(self, fn: Callable, *args, **kwargs):
+        """The same for a coroutine function (the service's call to its model service)."""
+        trial = self._enter()
+        try:
+            result = await fn(*args, **kwargs)
+        except self.excluded:
+            self._success()
+            raise
+        except Exception as error:
+            self._failure(error, trial)
+            raise
+        self._success()
+        return result
+
+    def retry_after(self) -> float:
+        """Seconds until an open breaker lets a trial call through (0 when not open)."""
+        if self._state != OPEN:
+            return 0.0
+        return max(0.0, self.opened_at + self.reset_timeout - self.clock())
 
     def _success(self) -> None:
         with self._lock:

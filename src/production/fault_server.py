@@ -4,7 +4,9 @@ It listens on 127.0.0.1 only. `mode` decides every answer and can be changed whi
     ok       200 {"ok": true}
     error    500
     slow     sleeps `delay` seconds, then 200 (a client with a shorter timeout sees a timeout)
-Requests are counted, so a test can see that an open breaker stopped the calls from arriving.
+GET and POST answer alike (a POST's body is read and ignored); `answer`, when given, is the JSON a 200 sends
+(e.g. an OpenAI-style chat completion, for the HyDE client). Requests are counted, so a test can see that an
+open breaker stopped the calls from arriving.
 """
 
 import json
@@ -14,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FaultServer:
-    def __init__(self, mode: str = "ok", delay: float = 1.0):
-        self.mode, self.delay, self.requests = mode, delay, 0
+    def __init__(self, mode: str = "ok", delay: float = 1.0, answer: dict | None = None):
+        self.mode, self.delay, self.requests, self.answer = mode, delay, 0, answer
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -25,7 +27,8 @@ class FaultServer:
                 if mode == "slow":
                     time.sleep(outer.delay)
                 status = 500 if mode == "error" else 200
-                body = json.dumps({"ok": status == 200, "mode": mode}).encode()
+                answer = outer.answer if status == 200 and outer.answer is not None else None
+                body = json.dumps(answer or {"ok": status == 200, "mode": mode}).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -34,6 +37,10 @@ class FaultServer:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout): that is the point of "slow"
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
             def log_message(self, *args):
                 pass

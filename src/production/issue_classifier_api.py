@@ -22,7 +22,10 @@ Two services, two processes:
   to max_batch_size issues, so the model's per-call overhead is paid once per batch. `predict` is the same model
   without batching (ISSUE_CLASSIFIER_BATCHING=off), which the load test compares.
 The split keeps a failing or slow model from taking the HTTP front down: an error there becomes a 500 for that
-request; the worker keeps serving. Health (/healthz, /livez) and /metrics are BentoML's own; /readyz is
+request; the worker keeps serving. After `serving.model_breaker.failures` such requests in a row a circuit breaker
+opens, and requests get a 503 with Retry-After at once until its reset timeout lets one trial call through.
+With `serving.online_features.enabled`, /classify also returns the request's repository's online features.
+Health (/healthz, /livez) and /metrics are BentoML's own; /readyz is
 BentoML's with a JSON body saying how A/B routing stands (readiness.py).
 """
 
@@ -41,7 +44,7 @@ from src.capstone.data import LABELS
 from src.capstone.prediction_log import PredictionLog
 from src.production import observability as obs
 from src.production.ab_router import CHALLENGER, CHAMPION, ABRouter, UnknownPrediction
-from src.production.circuit_breaker import CircuitBreaker
+from src.production.circuit_breaker import CircuitBreaker, CircuitOpenError
 from src.production.http_guards import (
     BearerKeyAuth,
     BodySizeLimit,
@@ -69,6 +72,29 @@ def dropped_connection(error: Exception) -> bool:
     if isinstance(error, aiohttp.ClientConnectionError):
         return True
     return isinstance(error, RuntimeError) and str(error) == "Connection closed."
+
+
+async def predict_with_retries(predict, issues: list[dict]) -> list[dict]:
+    """Ask the model service; a dropped connection is asked again, up to MODEL_CALL_ATTEMPTS in all."""
+    for attempt in range(MODEL_CALL_ATTEMPTS):
+        try:
+            return await predict(issues)
+        except (aiohttp.ClientConnectionError, RuntimeError) as error:
+            # Measured (make loadtest, BentoML 1.4.40): under load the model service's socket sometimes
+            # drops a pooled keep-alive connection: ServerDisconnectedError, or, when it drops while the
+            # answer is being read, aiohttp's RuntimeError("Connection closed.") (seen once in the test
+            # suite's 32-client burst). A prediction has no side effects, so asking again on a fresh
+            # connection is safe; only the last failure is a 500.
+            if not dropped_connection(error) or attempt == MODEL_CALL_ATTEMPTS - 1:
+                raise
+            obs.MODEL_CALL_RETRIES.inc()
+
+
+def model_unavailable(error: CircuitOpenError, breaker: CircuitBreaker) -> tuple[dict, dict]:
+    """The 503 body and headers for a request refused because the model service's breaker is open."""
+    wait = max(1, round(breaker.retry_after()))
+    message = f"model service unavailable ({error}); not calling it for {wait} s, retry then"
+    return {"error": message}, {"Retry-After": str(wait)}
 
 
 def arm_versions() -> dict[str, str]:
@@ -136,6 +162,9 @@ class IssueClassifierService:
         self.batching = CONFIG.batching_enabled()
         self.versions = arm_versions()
         self.router = self._router()
+        mb = CONFIG.model_breaker
+        self.model_breaker = CircuitBreaker(mb.failures, mb.reset_s, name="model service")
+        self.features = self._online_features()
         self.tracer = obs.file_tracer(CONFIG.trace_file(), log.max_bytes, log.backups)
         SERVICE = self
 
@@ -150,12 +179,34 @@ class IssueClassifierService:
         breaker = CircuitBreaker(ab.breaker_failures, ab.breaker_reset_s, name="redis")
         return ABRouter(client, self.versions, prefix=ab.key_prefix, ttl_s=ab.prediction_ttl_s, breaker=breaker)
 
+    def _online_features(self):
+        online = CONFIG.online_features
+        if not online.enabled:
+            return None
+        import pandas as pd
+
+        from src.paths import ROOT
+        from src.production.issue_features import OnlineRepoFeatures
+
+        frame = pd.read_csv(ROOT / online.issues_file, usecols=["repo", "created_at", "label"])
+        features = OnlineRepoFeatures(frame, pd.Timedelta(hours=online.label_delay_hours), online.window)
+        logger.info("online features: %d repositories from %s", features.rows, online.issues_file)
+        return features
+
     def readiness(self) -> dict:
+        breaker = {"model_breaker": self.model_breaker.state}
         if self.router is None:
             message = f"off ({CONFIG.ab_routing.redis_url_env} unset): every request goes to the champion"
-            return {"ab_routing": message, "ab_routing_ok": False, "arms": self.versions}
+            return {"ab_routing": message, "ab_routing_ok": False, "arms": self.versions, **breaker}
         ok, message = self.router.ready()
-        return {"ab_routing": message, "ab_routing_ok": ok, "arms": self.versions}
+        return {"ab_routing": message, "ab_routing_ok": ok, "arms": self.versions, **breaker}
+
+    def _refuse(self, ctx, route: str, request_id: str, started: float, error: CircuitOpenError) -> dict:
+        body, headers = model_unavailable(error, self.model_breaker)
+        ctx.response.status_code = 503
+        ctx.response.headers.update(headers)
+        self._report(route, request_id, started, 503, error=body["error"])
+        return body
 
     def _choose(self, n: int) -> list[str]:
         # The Redis client is synchronous: on loopback a call takes ~0.1 ms, less than a thread hop would; the
@@ -168,19 +219,10 @@ class IssueClassifierService:
         return arms
 
     async def _call_model(self, issues: list[dict]) -> list[dict]:
+        # The breaker sees one call per request (its retries inside): a model service that keeps failing opens
+        # it, and requests then get a 503 at once instead of each waiting on a failing call.
         predict = self.model.to_async.predict_batched if self.batching else self.model.to_async.predict
-        for attempt in range(MODEL_CALL_ATTEMPTS):
-            try:
-                return await predict(issues)
-            except (aiohttp.ClientConnectionError, RuntimeError) as error:
-                # Measured (make loadtest, BentoML 1.4.40): under load the model service's socket sometimes
-                # drops a pooled keep-alive connection: ServerDisconnectedError, or, when it drops while the
-                # answer is being read, aiohttp's RuntimeError("Connection closed.") (seen once in the test
-                # suite's 32-client burst). A prediction has no side effects, so asking again on a fresh
-                # connection is safe; only the last failure is a 500.
-                if not dropped_connection(error) or attempt == MODEL_CALL_ATTEMPTS - 1:
-                    raise
-                obs.MODEL_CALL_RETRIES.inc()
+        return await self.model_breaker.call_async(predict_with_retries, predict, issues)
 
     async def _classify(self, issues: list[dict], request_id: str) -> list[dict]:
         """Route, ask the model, then log, remember and count every prediction."""
@@ -234,9 +276,10 @@ class IssueClassifierService:
         return request_id, time.perf_counter()
 
     @bentoml.api(route="/classify")
-    async def classify(self, ctx: bentoml.Context, title: Any = None, body: Any = None) -> dict:
+    async def classify(self, ctx: bentoml.Context, title: Any = None, body: Any = None, repo: Any = None) -> dict:
         """Classify one issue: {"title": ..., "body": ...} -> label, probabilities, model_version, arm,
-        prediction_id (send it to /feedback with the true label)."""
+        prediction_id (send it to /feedback with the true label). With online features on (serving config),
+        an optional "repo" adds that repository's latest features ("features": null when unknown)."""
         request_id, started = self._start(ctx)
         with self.tracer.start_as_current_span("validation"):
             try:
@@ -245,7 +288,14 @@ class IssueClassifierService:
                 ctx.response.status_code = 422
                 self._report("/classify", request_id, started, 422, error=str(error))
                 return {"error": str(error)}
-        [result] = await self._classify([issue], request_id)
+        try:
+            [result] = await self._classify([issue], request_id)
+        except CircuitOpenError as error:
+            return self._refuse(ctx, "/classify", request_id, started, error)
+        extra = {}
+        if self.features is not None:
+            result["features"] = extra["features"] = self.features.lookup(repo)
+            extra["repo"] = repo if isinstance(repo, str) else None
         self._report(
             "/classify",
             request_id,
@@ -254,6 +304,7 @@ class IssueClassifierService:
             [result["model_version"]],
             arms=[result["arm"]],
             prediction_ids=[result["prediction_id"]],
+            **extra,
         )
         return result
 
@@ -268,7 +319,10 @@ class IssueClassifierService:
                 ctx.response.status_code = 422
                 self._report("/classify_batch", request_id, started, 422, error=str(error))
                 return {"error": str(error)}
-        results = await self._classify(valid, request_id)
+        try:
+            results = await self._classify(valid, request_id)
+        except CircuitOpenError as error:
+            return self._refuse(ctx, "/classify_batch", request_id, started, error)
         self._report(
             "/classify_batch",
             request_id,

@@ -64,3 +64,28 @@ def repo_snapshots(frame: pd.DataFrame, label_delay: pd.Timedelta, window: int) 
 def entity_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows to fetch features for: one per issue, (repo, event_timestamp = created_at), in frame order."""
     return pd.DataFrame({ENTITY: frame["repo"].to_numpy(), TIMESTAMP: issue_times(frame).to_numpy()})
+
+
+class OnlineRepoFeatures:
+    """The service's read side (serving config `online_features`): the snapshots of an issue file, materialised
+    into the online store (latest row per repository), looked up per request. The view has no ttl: the embedded
+    data is years old and would otherwise read as stale."""
+
+    def __init__(self, frame: pd.DataFrame, label_delay: pd.Timedelta, window: int):
+        from src.production.feature_store import FeatureView, OfflineStore, OnlineStore
+
+        self.view = FeatureView("repo_stats", ENTITY, tuple(FEATURES), ttl=None, timestamp_field=TIMESTAMP)
+        snapshots = repo_snapshots(frame, label_delay, window)
+        offline = OfflineStore()
+        offline.register(self.view, snapshots)
+        self.online = OnlineStore()
+        times = offline.rows[self.view.name][TIMESTAMP]
+        self.rows = self.online.materialize(offline, self.view.name, times.min() - pd.Timedelta(seconds=1), times.max())
+
+    def lookup(self, repo) -> dict | None:
+        """The repository's latest features, or None (no repo given, or one the store has never seen)."""
+        if not isinstance(repo, str) or not repo.strip():
+            return None
+        row = self.online.get_online_features(self.view, [repo.strip()]).iloc[0]
+        values = row[list(FEATURES)]
+        return None if values.isna().all() else {name: float(value) for name, value in values.items()}

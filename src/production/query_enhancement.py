@@ -14,14 +14,22 @@ Generators (pluggable: anything with .complete(prompt) -> str):
   rules ("What is the capital of Mars?" -> "The capital of Mars is ...") and, when given a corpus, continues it
   with the corpus sentences that best match the question's words (BM25 over sentences): a retrieval-built
   hypothetical document. Nothing leaves the machine.
+
+A remote generator is called through a circuit breaker (circuit_breaker.py): when the endpoint fails or times
+out, generate() falls back to the offline generator and says so (a warning, and `last_fallback`); after
+`breaker_failures` failures in a row the endpoint is not called at all for `breaker_reset_s` seconds.
 """
 
 import json
+import logging
 import os
 import re
 import urllib.request
 
 from src.llm.text import split_sentences, tokenize
+from src.production.circuit_breaker import CircuitBreaker, CircuitOpenError
+
+logger = logging.getLogger(__name__)
 
 PROMPT = "Write a short passage (3 sentences) that answers the question.\nQuestion: {query}\nPassage:"
 WH_PATTERNS = [
@@ -117,13 +125,26 @@ class TemplateGenerator:
 class HyDEGenerator:
     """generate(query) -> a hypothetical passage answering it, from the configured generator."""
 
-    def __init__(self, generator=None):
+    def __init__(self, generator=None, fallback=None, breaker_failures: int = 3, breaker_reset_s: float = 30):
         self.generator = generator or OpenAICompatibleGenerator.from_env() or TemplateGenerator()
+        self.remote = isinstance(self.generator, OpenAICompatibleGenerator)
+        self.fallback = fallback or TemplateGenerator()
+        self.breaker = CircuitBreaker(breaker_failures, breaker_reset_s, name="HyDE endpoint")
+        self.last_fallback: str | None = None  # why the last generate() used the fallback, or None
 
     def generate(self, query: str) -> str:
         if not isinstance(query, str) or not query.strip():
             raise ValueError("HyDE needs a non-empty query string")
-        return self.generator.complete(PROMPT.format(query=query.strip()))
+        prompt = PROMPT.format(query=query.strip())
+        self.last_fallback = None
+        if not self.remote:
+            return self.generator.complete(prompt)
+        try:
+            return self.breaker.call(self.generator.complete, prompt)
+        except (GeneratorError, CircuitOpenError) as error:
+            self.last_fallback = f"{error}; used the offline generator instead"
+            logger.warning("HyDE: %s", self.last_fallback)
+            return self.fallback.complete(prompt)
 
     def enhance(self, query: str) -> str:
         """The query followed by its hypothetical passage: what a sparse retriever searches with."""

@@ -64,6 +64,20 @@ class RateLimitConfig:
 
 
 @dataclass
+class ModelBreakerConfig:
+    failures: int = setting(at_least=1)
+    reset_s: float = setting(above=0)
+
+
+@dataclass
+class OnlineFeaturesConfig:
+    enabled: bool
+    issues_file: str = setting(text=True)
+    label_delay_hours: float = setting(at_least=0)
+    window: int = setting(at_least=1)
+
+
+@dataclass
 class ServingConfig:
     model_name: str = setting(text=True)
     max_text_bytes: int = setting(at_least=1)
@@ -75,6 +89,8 @@ class ServingConfig:
     prediction_log: PredictionLogConfig
     ab_routing: ABRoutingConfig
     rate_limit: RateLimitConfig
+    model_breaker: ModelBreakerConfig
+    online_features: OnlineFeaturesConfig
     trace_sample_rate: float = setting(at_least=0, at_most=1)
     loadtest: LoadTestConfig
 

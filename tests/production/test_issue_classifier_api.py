@@ -100,7 +100,9 @@ def check_good_requests(url, issue_sample, version):
         not ready["ab_routing_ok"]
         and "REDIS_URL unset" in ready["ab_routing"]
         and ready["arms"] == {"champion": version}
+        and ready["model_breaker"] == "closed"
     )
+    assert "features" not in single  # online features are off by default
     status, answer = post(url, "/feedback", {"prediction_id": single["prediction_id"], "label": "bug"})
     assert status == 503 and "set REDIS_URL" in answer["error"]
     assert abs(sum(single["probabilities"].values()) - 1) < 1e-6
@@ -194,3 +196,54 @@ def test_only_a_dropped_model_connection_is_retried():
     assert dropped_connection(RuntimeError("Connection closed."))  # aiohttp, when it drops mid-answer
     assert not dropped_connection(RuntimeError("the model raised"))
     assert not dropped_connection(ValueError("Connection closed."))
+
+
+def test_a_failing_model_service_opens_the_breaker_and_requests_get_503_at_once():
+    import asyncio
+
+    from src.production.circuit_breaker import OPEN, CircuitBreaker, CircuitOpenError
+    from src.production.issue_classifier_api import model_unavailable, predict_with_retries
+
+    calls = []
+
+    async def failing_model(issues):
+        calls.append(len(issues))
+        raise RuntimeError("the model raised")  # not a dropped connection: no retry
+
+    breaker = CircuitBreaker(2, 30, name="model service")
+    issue = [{"title": "t", "body": "b", "arm": "champion"}]
+
+    async def call():
+        return await breaker.call_async(predict_with_retries, failing_model, issue)
+
+    with pytest.raises(RuntimeError, match="the model raised"):
+        asyncio.run(call())  # failure 1: the model's own error (a 500)
+    with pytest.raises(CircuitOpenError, match="opened after 2"):
+        asyncio.run(call())  # failure 2 trips the breaker
+    assert breaker.state == OPEN and len(calls) == 2
+    with pytest.raises(CircuitOpenError, match="failing fast") as refused:
+        asyncio.run(call())  # open: the model service is not called
+    assert len(calls) == 2
+    body, headers = model_unavailable(refused.value, breaker)
+    assert body["error"].startswith("model service unavailable") and 1 <= int(headers["Retry-After"]) <= 30
+
+
+def test_dropped_connections_are_retried_inside_one_breaker_call():
+    import asyncio
+
+    import aiohttp
+
+    from src.production.circuit_breaker import CLOSED, CircuitBreaker
+    from src.production.issue_classifier_api import predict_with_retries
+
+    answers = [aiohttp.ServerDisconnectedError(), [{"label": "bug"}]]
+
+    async def flaky_model(issues):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    breaker = CircuitBreaker(1, 30)
+    result = asyncio.run(breaker.call_async(predict_with_retries, flaky_model, [{}]))
+    assert result == [{"label": "bug"}] and breaker.state == CLOSED and breaker.failures == 0

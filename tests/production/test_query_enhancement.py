@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from src.production.query_enhancement import (
+    PROMPT,
     GeneratorError,
     HyDEGenerator,
     OpenAICompatibleGenerator,
@@ -77,7 +78,42 @@ def test_endpoint_failure_is_a_clear_error_without_the_key(fake_llm):
     url, _ = fake_llm
     generator = OpenAICompatibleGenerator(url, api_key="sk-secret", model="broken")
     with pytest.raises(GeneratorError, match="generation endpoint") as err:
-        HyDEGenerator(generator).generate("anything?")
+        generator.complete("anything?")
     assert "sk-secret" not in str(err.value)
+    hyde = HyDEGenerator(generator)  # HyDE itself falls back to the offline generator, and says why
+    assert hyde.generate("anything?") == TemplateGenerator().complete(PROMPT.format(query="anything?"))
+    assert "generation endpoint" in hyde.last_fallback and "sk-secret" not in hyde.last_fallback
     with pytest.raises(ValueError, match="non-empty"):
         HyDEGenerator(generator).generate("   ")
+
+
+def test_hyde_endpoint_behind_a_breaker_falls_back_offline_and_recovers():
+    """Against the fault-injecting server: errors and timeouts fall back to the offline generator (and say so),
+    the open breaker stops the calls from reaching the endpoint, and a trial call after the reset closes it."""
+    from src.production.circuit_breaker import CLOSED, OPEN
+    from src.production.fault_server import FaultServer
+
+    completion = {"choices": [{"message": {"content": "Remote passage about Mars."}}]}
+    with FaultServer(mode="error", delay=1.0, answer=completion) as server:
+        generator = OpenAICompatibleGenerator(server.url, model="m", timeout=0.2)
+        hyde = HyDEGenerator(generator, breaker_failures=2, breaker_reset_s=60)
+        now = [0.0]
+        hyde.breaker.clock = lambda: now[0]
+        offline = TemplateGenerator().complete("Question: What is the capital of Mars?\nPassage:")
+
+        assert hyde.generate("What is the capital of Mars?") == offline  # a 500: fallback
+        assert "HTTPError" in hyde.last_fallback and "offline generator" in hyde.last_fallback
+        server.mode = "slow"  # the second failure is a timeout, and trips the breaker
+        assert hyde.generate("What is the capital of Mars?") == offline
+        assert hyde.breaker.state == OPEN and "opened after 2" in hyde.last_fallback
+        calls = server.requests
+        for _ in range(5):  # open: no call reaches the endpoint, no waiting on its timeout
+            assert hyde.generate("What is the capital of Mars?") == offline
+            assert "failing fast" in hyde.last_fallback
+        assert server.requests == calls
+
+        server.mode = "ok"
+        now[0] = 61.0  # past the reset timeout: one trial call, which succeeds
+        assert hyde.generate("What is the capital of Mars?") == "Remote passage about Mars."
+        assert hyde.breaker.state == CLOSED and hyde.last_fallback is None
+        assert server.requests == calls + 1
