@@ -86,6 +86,7 @@ def test_failing_stage_is_marked_failed_and_writes_no_metrics(tracking_store, cf
 
 
 def test_sigterm_ends_the_runs_killed(tracking_store, cfg, tmp_path):
+    previous = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit):
         with StageRun("dayx_test", cfg, section="dayx") as run:
             run.log_metrics({"accuracy": 0.5}, variant="scratch_model")
@@ -93,7 +94,7 @@ def test_sigterm_ends_the_runs_killed(tracking_store, cfg, tmp_path):
             time.sleep(5)  # the handler interrupts this
     runs = _runs(MlflowClient(tracking_store))
     assert {r.info.status for r in runs.values()} == {"KILLED"}
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the previous handler is back
+    assert signal.getsignal(signal.SIGTERM) is previous  # the previous handler is back
     assert not (tmp_path / "reports" / "dayx_test" / "metrics.json").exists()
 
 

@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -95,8 +96,6 @@ def run(
     working_dir: bool = False,
 ) -> list[JobResult]:
     """Submit every job of the sweep to the Ray cluster at `address`; wait for all; results in job order."""
-    import ray
-
     from src.scale.launch import prepare_store
 
     jobs = expand(overrides)
@@ -105,15 +104,31 @@ def run(
     runtime_env = (
         {"working_dir": str(ROOT), "excludes": [".venv", ".dvc/cache", "data/processed"]} if working_dir else None
     )
-    ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING", log_to_driver=False)
-    try:
+    with ray_driver(address, runtime_env=runtime_env, logging_level="WARNING", log_to_driver=False) as ray:
         task = ray.remote(num_cpus=cpus_per_job, max_retries=0)(_run_job)
         root = None if working_dir else str(ROOT)
         env = forwarded_env()
         futures = [task.remote(stage, job, str(sweep_dir), number, env, root) for number, job in enumerate(jobs)]
         return ray.get(futures)
+
+
+@contextlib.contextmanager
+def ray_driver(address: str, **init_kwargs):
+    """`ray.init` ... `ray.shutdown`, giving back the process's SIGTERM and SIGINT handlers afterwards: ray.init
+    installs its own SIGTERM handler and shutdown leaves it, so a caller (a test session, a stage's StopGuard)
+    would otherwise find its handler replaced."""
+    import ray
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        ray.init(address=address, **init_kwargs)
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
     finally:
-        ray.shutdown()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def cluster_command(port: int, num_cpus: int, temp_dir: Path) -> list[str]:
@@ -164,19 +179,14 @@ def stop_cluster(process, grace: float = 15.0) -> None:
 
 def wait_for_cluster(address: str, process, timeout: float = 120.0) -> None:
     """Until a driver can connect (the GCS answers and the head node has registered its CPUs)."""
-    import ray
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"`ray start --head` exited with status {process.returncode}")
         try:
-            ray.init(address=address, logging_level="ERROR", log_to_driver=False)
-            try:
+            with ray_driver(address, logging_level="ERROR", log_to_driver=False) as ray:
                 if ray.cluster_resources().get("CPU", 0) > 0:
                     return
-            finally:
-                ray.shutdown()
         except (ConnectionError, RuntimeError):
             pass
         time.sleep(1.0)

@@ -3,6 +3,7 @@
 whose MLflow run lands on the shared PostgreSQL-backed tracking server."""
 
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,9 @@ def ray_cluster():
     head = ray_sweep.start_cluster(port, num_cpus=2, temp_dir=temp, log_path=temp / "head.log")
     started = []
     try:
-        ray_sweep.wait_for_cluster(f"127.0.0.1:{port}", head)
+        handler = signal.getsignal(signal.SIGTERM)
+        ray_sweep.wait_for_cluster(f"127.0.0.1:{port}", head)  # connects a driver (ray.init) in this process
+        assert signal.getsignal(signal.SIGTERM) is handler, "ray.init's SIGTERM handler was left in this process"
         started = psutil.Process(head.pid).children(recursive=True)
         yield f"127.0.0.1:{port}"
     finally:
