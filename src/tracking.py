@@ -74,6 +74,24 @@ def experiment_name(stage: str) -> str:
     return stage.replace("_", "-")
 
 
+def open_experiment(client, stage: str, uri: str) -> str:
+    """The id of the stage's experiment, created (with its artifacts beside the store) if it doesn't exist yet.
+    Another process creating it at the same moment (parallel sweep jobs) is not an error: its id is used."""
+    from mlflow.exceptions import MlflowException
+
+    name = experiment_name(stage)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location(uri, name))
+    except MlflowException:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:  # not a lost race: a real failure
+            raise
+        return experiment.experiment_id
+
+
 def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     """{'a': {'b': 1}} -> {'a.b': '1'}: MLflow params are flat strings."""
     flat = {}
@@ -186,12 +204,7 @@ class StageRun:
         return self
 
     def _open_runs(self, uri: str):
-        name = experiment_name(self.stage)
-        experiment = self._client.get_experiment_by_name(name)
-        if experiment is None:
-            self.experiment_id = self._client.create_experiment(name, artifact_location(uri, name))
-        else:
-            self.experiment_id = experiment.experiment_id
+        self.experiment_id = open_experiment(self._client, self.stage, uri)
         # What an earlier start killed by SIGKILL left behind: runs still RUNNING, temporary files in our outputs.
         for run_id in tracking_store.mark_orphaned_runs_killed(self._client, self.experiment_id):
             print(f"note: run {run_id} of an earlier start whose process is gone was marked KILLED", file=sys.stderr)

@@ -197,3 +197,26 @@ def test_unreachable_store_fails_before_any_work(cfg, monkeypatch):
         with StageRun("dayx_test", cfg, section="dayx"):
             raise AssertionError("the stage's work must not start")
     assert time.perf_counter() - started < 10
+
+
+def test_open_experiment_takes_the_id_when_another_process_created_it_first(tracking_store):
+    """Parallel sweep jobs on a fresh store: both see no experiment, both create it; the loser uses the winner's."""
+    from src.tracking import open_experiment
+
+    client = MlflowClient(tracking_store)
+    created = client.create_experiment("dayx-race")
+
+    class SawNothingYet:  # get_experiment_by_name ran before the other process's create_experiment
+        def __init__(self):
+            self.first = True
+
+        def get_experiment_by_name(self, name):
+            if self.first:
+                self.first = False
+                return None
+            return client.get_experiment_by_name(name)
+
+        def create_experiment(self, name, artifact_location=None):
+            return client.create_experiment(name, artifact_location)  # fails: the name is taken
+
+    assert open_experiment(SawNothingYet(), "dayx_race", tracking_store) == created

@@ -33,11 +33,10 @@ from src.paths import CONF_DIR
 def prepare_store(stage: str) -> None:
     """Create the tracking store's tables and the stage's experiment once, before parallel jobs start: jobs that
     find a fresh store all at once race (sqlite: "table experiments already exists"; any store: two
-    create_experiment calls for the same name, one of which fails). Done as StageRun would do it."""
-    from mlflow.exceptions import MlflowException
+    create_experiment calls for the same name, one of which fails). Done as StageRun does it."""
     from mlflow.tracking import MlflowClient
 
-    from src.tracking import artifact_location, experiment_name, tracking_uri
+    from src.tracking import open_experiment, tracking_uri
     from src.tracking_store import TrackingStoreError, check_reachable
 
     uri = tracking_uri()
@@ -45,13 +44,7 @@ def prepare_store(stage: str) -> None:
         check_reachable(uri)
     except TrackingStoreError as error:
         sys.exit(f"tracking store error: {error}")
-    client = MlflowClient(uri)
-    name = experiment_name(stage)
-    if client.get_experiment_by_name(name) is None:
-        try:
-            client.create_experiment(name, artifact_location(uri, name))
-        except MlflowException:  # another process created it in between: what we wanted
-            pass
+    open_experiment(MlflowClient(uri), stage, uri)
 
 
 def objective_app(module, stage: str, objective: str):
