@@ -8,10 +8,13 @@ Three models, each scored on the same out-of-fold predictions (one nested MLflow
     tfidf     TF-IDF + logistic regression           (src/capstone/tfidf.py)
     minilm    MiniLM with its top layers fine-tuned  (src/capstone/transformer.py)
     ensemble  the weighted average of their probabilities (src/capstone/model.py)
-The best one by mean per-repository macro F1 is refit on all training issues (src/capstone/cross_validation.py),
-saved to models/day10_capstone/, registered as `issue-classifier`, and becomes `champion` only if it beats the
-current champion (src/capstone/registry.py). The stages after it read champion.json and reference_predictions.csv
-(src/capstone/outputs.py names them).
+    minilm_int8, ensemble_int8   the same with MiniLM's Linear layers quantised to int8 (about 2x faster)
+and two combiners of tfidf and minilm chosen inside the CV loop, scored for comparison but not served
+(src/capstone/combiners.py: a nested ensemble weight, and stacking by logistic regression).
+The best one by mean per-repository macro F1 (or its int8 twin, when within day10.int8_tolerance) is refit on
+all training issues (src/capstone/cross_validation.py), saved to models/day10_capstone/, registered as
+`issue-classifier`, and becomes `champion` only if it beats the current champion (src/capstone/registry.py). The
+stages after it read champion.json and reference_predictions.csv (src/capstone/outputs.py names them).
 """
 
 import time
@@ -23,8 +26,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from src.benchmark import best_time
 from src.capstone import registry
-from src.capstone.cross_validation import out_of_fold, refit, stratified_folds
+from src.capstone.combiners import nested_weight_out_of_fold, stacked_out_of_fold
+from src.capstone.cross_validation import choose, out_of_fold, refit, stratified_folds
 from src.capstone.data import TRAIN_FILE, load_issues, stratified_subsample
 from src.capstone.evaluation import confusion, nlbse_report, report_metrics
 from src.capstone.model import MODELS, predicted_labels, with_predictions
@@ -72,6 +77,8 @@ class Day10Config:
     max_chars: int = setting(at_least=1)
     subsample: int | None = setting(at_least=1, optional=True)
     models: list[str] = setting(one_of=MODELS)
+    int8_tolerance: float = setting(at_least=0, at_most=1)
+    speed_sample: int = setting(at_least=1)
     tfidf: TfidfConfig
     minilm: MiniLMConfig
     ensemble: EnsembleConfig
@@ -79,6 +86,10 @@ class Day10Config:
     def __post_init__(self):
         if "ensemble" in self.models and not {"tfidf", "minilm"} <= set(self.models):
             raise ValueError("day10.models: the ensemble averages tfidf and minilm: list both, or drop ensemble")
+        if "minilm_int8" in self.models and "minilm" not in self.models:
+            raise ValueError("day10.models: minilm_int8 is each fold's fine-tuned minilm, quantised: list minilm too")
+        if "ensemble_int8" in self.models and not {"tfidf", "minilm_int8"} <= set(self.models):
+            raise ValueError("day10.models: ensemble_int8 averages tfidf and minilm_int8: list both, or drop it")
         if self.eval_file and not Path(self.eval_file).exists():
             raise ValueError(
                 f"day10.eval_file {self.eval_file} does not exist: give the path of a labelled CSV or null"
@@ -103,11 +114,32 @@ def score(run: StageRun, issues: pd.DataFrame, proba: dict[str, np.ndarray], pre
     return {model: float(report.loc["mean", "macro.f1"]) for model, report in reports.items()}
 
 
-def register(run: StageRun, classifier, issues: pd.DataFrame, metric: float) -> dict:
+def minilm_speed(minilm: MiniLMClassifier, texts: list[str], batch_size: int = 32) -> dict[str, float]:
+    """Offline issues/second of the refit MiniLM, float32 and int8, on the same real issue texts in batches of
+    batch_size (best of 3 passes, in this process, one after the other), and their ratio."""
+    rates = {}
+    for name, model in (("minilm", minilm), ("minilm_int8", minilm.quantized())):
+
+        def one_pass(model=model):
+            for start in range(0, len(texts), batch_size):
+                model.predict_proba(texts[start : start + batch_size])
+
+        rates[name] = len(texts) / best_time(one_pass, repeats=3, min_seconds=0)
+    return {
+        "minilm_issues_per_second": rates["minilm"],
+        "minilm_int8_issues_per_second": rates["minilm_int8"],
+        "int8_speedup": rates["minilm_int8"] / rates["minilm"],
+        "texts": float(len(texts)),
+        "batch_size": float(batch_size),
+    }
+
+
+def register(run: StageRun, classifier, issues: pd.DataFrame, metric: float, model: str, int8_tolerance: float):
     """Register the candidate; the gate decides whether it becomes champion. Both figures go into the run."""
     model_folder = run.model_path(MODEL_FOLDER)
-    version = registry.log_and_register(run.run_id, classifier, issues[["title", "body"]].head(2), metric, model_folder)
-    decision = registry.promote_if_better(version, metric)
+    example = issues[["title", "body"]].head(2)
+    version = registry.log_and_register(run.run_id, classifier, example, metric, model_folder, model=model)
+    decision = registry.promote_if_better(version, metric, model=model, int8_tolerance=int8_tolerance)
     champion_metric = decision.champion_metric
     run.log_metrics(
         {
@@ -168,15 +200,27 @@ def main(cfg: DictConfig) -> None:
             run.log_figure(figures.fine_tuning_curves(curves), "minilm_fine_tuning")
         for model in proba:
             run.log_metrics({"cv_seconds": seconds[model]}, variant=model)
+        if {"tfidf", "minilm"} <= set(proba):  # two combiners chosen inside the CV loop: reported, not served
+            members = {"tfidf": proba["tfidf"], "minilm": proba["minilm"]}
+            proba["ensemble_nested_weight"], weights = nested_weight_out_of_fold(
+                *members.values(), issues["label"], folds
+            )
+            run.log_metrics(
+                {f"tfidf_weight_fold{k}": w for k, w in enumerate(weights)}, variant="ensemble_nested_weight"
+            )
+            proba["stacked"] = stacked_out_of_fold(members, issues["label"], folds)
         cv_scores = score(run, issues, proba)
-        best = max(cv_scores, key=cv_scores.get)
+        best = choose({model: f1 for model, f1 in cv_scores.items() if model in MODELS}, day10.int8_tolerance)
         scores = ", ".join(f"{model} {f1:.4f}" for model, f1 in cv_scores.items())
         print(f"cross-validated mean per-repository macro F1: {scores} -> {best}")
 
         refit_started = time.perf_counter()
         classifier = refit(best, texts, issues["label"], tfidf_params, minilm, tfidf_weight, day10.max_chars)
         run.log_metrics({"refit_seconds": time.perf_counter() - refit_started}, variant=best)
-        champion = register(run, classifier, issues, cv_scores[best])
+        if "minilm" in classifier.members:  # minilm is now fitted in float whatever was chosen: time both
+            sample = np.random.default_rng(cfg.seed).permutation(len(texts))[: day10.speed_sample]  # every repo
+            run.log_metrics(minilm_speed(minilm, [texts[i] for i in sample]), variant="speed")
+        champion = register(run, classifier, issues, cv_scores[best], best, day10.int8_tolerance)
         # The monitor's reference: training issues with the chosen model's out-of-fold (honest) predictions.
         run.write_text(REFERENCE_FILE, with_predictions(issues, proba[best]).to_csv(index=False))
 

@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 from src.capstone.data import LABELS, strata
-from src.capstone.model import IssueClassifier, average_probabilities, member_weights
+from src.capstone.model import INT8, IssueClassifier, average_probabilities, is_int8, member_weights
 from src.capstone.tfidf import TfidfClassifier
 from src.capstone.transformer import MiniLMClassifier
 
@@ -34,19 +34,37 @@ def out_of_fold(
     tfidf_weight: float,
     on_epoch=None,
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """({model: out-of-fold probabilities}, {model: seconds}) for each of `models` ("tfidf", "minilm",
-    "ensemble"; the ensemble averages the other two's with member_weights, at the sum of their cost).
+    """({model: out-of-fold probabilities}, {model: seconds}) for each of `models` (see model.MODELS; an
+    ensemble averages its members' probabilities with member_weights, at the sum of their cost; an `_int8`
+    model is each fold's fine-tuned MiniLM quantised, so it costs no extra training).
     on_epoch(fold, epoch, loss) sees MiniLM's training curves."""
     proba, seconds = {}, {}
     if "tfidf" in models:
         proba["tfidf"], seconds["tfidf"] = tfidf_out_of_fold(texts, labels, folds, tfidf_params)
     if "minilm" in models:
-        proba["minilm"], seconds["minilm"] = minilm_out_of_fold(minilm, texts, labels, folds, on_epoch)
-    if "ensemble" in models:
-        weights = member_weights("ensemble", tfidf_weight)
-        proba["ensemble"] = average_probabilities({m: proba[m] for m in weights}, weights)
-        seconds["ensemble"] = sum(seconds[m] for m in weights)
+        int8 = "minilm_int8" in models
+        minilm_proba, seconds["minilm"] = minilm_out_of_fold(minilm, texts, labels, folds, on_epoch, int8)
+        proba |= minilm_proba
+        if int8:
+            seconds["minilm_int8"] = seconds["minilm"]
+    for ensemble in ("ensemble", "ensemble_int8"):
+        if ensemble in models:
+            its_minilm = "minilm_int8" if is_int8(ensemble) else "minilm"
+            weights = member_weights(ensemble, tfidf_weight)
+            proba[ensemble] = average_probabilities({"tfidf": proba["tfidf"], "minilm": proba[its_minilm]}, weights)
+            seconds[ensemble] = seconds["tfidf"] + seconds[its_minilm]
     return proba, seconds
+
+
+def choose(cv_scores: dict[str, float], int8_tolerance: float) -> str:
+    """The model with the best CV score; if that is a float model whose int8 twin scores within int8_tolerance of
+    it, the twin (it answers about twice as fast; the stage measures how much). Both scores are out-of-fold, so
+    the choice never looks at an issue a scored model trained on."""
+    best = max(cv_scores, key=cv_scores.get)
+    twin = best + INT8
+    if twin in cv_scores and cv_scores[twin] >= cv_scores[best] - int8_tolerance:
+        return twin
+    return best
 
 
 def refit(
@@ -58,13 +76,15 @@ def refit(
     tfidf_weight: float,
     max_chars: int,
 ) -> IssueClassifier:
-    """The chosen model trained on every issue, as the served IssueClassifier (on CPU: that is where it runs)."""
+    """The chosen model trained on every issue, as the served IssueClassifier (on CPU: that is where it runs).
+    `minilm` is left fitted in float whatever the choice, so the stage can time float against int8."""
     weights = member_weights(model, tfidf_weight)
     members = {}
     if "tfidf" in weights:
         members["tfidf"] = TfidfClassifier(**tfidf_params).fit(texts, labels)
     if "minilm" in weights:
-        members["minilm"] = minilm.fit(texts, labels, progress=True).to("cpu")
+        fitted = minilm.fit(texts, labels, progress=True).to("cpu")
+        members["minilm"] = fitted.quantized() if is_int8(model) else fitted
     return IssueClassifier(members, weights, max_chars=max_chars)
 
 
@@ -78,12 +98,14 @@ def tfidf_out_of_fold(texts, labels, folds, params: dict) -> tuple[np.ndarray, f
     return proba, time.perf_counter() - started
 
 
-def minilm_out_of_fold(minilm: MiniLMClassifier, texts, labels, folds, on_epoch=None):
-    """(out-of-fold probabilities, seconds spent, the frozen pass included). The frozen layers run once and
-    their cache is shared by all folds; on_epoch(fold, epoch, loss) sees each fold's training curve."""
+def minilm_out_of_fold(minilm: MiniLMClassifier, texts, labels, folds, on_epoch=None, int8: bool = False):
+    """({"minilm": out-of-fold probabilities, and "minilm_int8" when int8}, seconds spent, the frozen pass
+    included). The frozen layers run once and their cache is shared by all folds (the int8 model has its own
+    cache: its frozen layers are quantised too); on_epoch(fold, epoch, loss) sees each fold's training curve."""
     started = time.perf_counter()
     cache = minilm.encode(texts, progress=True)
-    proba = np.zeros((len(labels), len(LABELS)))
+    proba = {"minilm": np.zeros((len(labels), len(LABELS)))}
+    int8_cache = None
     for fold, (train, test) in enumerate(folds):
         minilm.fit_cached(
             cache,
@@ -93,5 +115,12 @@ def minilm_out_of_fold(minilm: MiniLMClassifier, texts, labels, folds, on_epoch=
             desc=f" (fold {fold + 1}/{len(folds)})",
             on_epoch=lambda e, loss, f=fold: on_epoch and on_epoch(f, e, loss),
         )
-        proba[test] = minilm.predict_proba_cached(cache, test)
+        proba["minilm"][test] = minilm.predict_proba_cached(cache, test)
+        if int8:
+            quantized = minilm.to("cpu").quantized()
+            if int8_cache is None:
+                int8_cache = quantized.encode(texts, progress=True)
+                proba["minilm_int8"] = np.zeros_like(proba["minilm"])
+            proba["minilm_int8"][test] = quantized.predict_proba_cached(int8_cache, test)
+            minilm.to(str(cache["mask"].device))  # back where the float cache lives (a no-op on the CPU)
     return proba, time.perf_counter() - started

@@ -17,16 +17,29 @@ from src.capstone.text import prepare_texts
 
 PROBA_COLUMNS = [f"proba_{label}" for label in LABELS]
 INPUT_COLUMNS = ("title", "body")
-MODELS = ("tfidf", "minilm", "ensemble")  # what the capstone can choose: either member alone, or both averaged
+# What the capstone can choose: either member alone, or both averaged; `_int8`: the same with MiniLM quantised.
+MODELS = ("tfidf", "minilm", "ensemble", "minilm_int8", "ensemble_int8")
+INT8 = "_int8"
 
 
 def member_weights(model: str, tfidf_weight: float) -> dict[str, float]:
-    """The members of `model` and their weights: the ensemble is tfidf_weight * tfidf + (1 - w) * minilm."""
-    if model == "ensemble":
-        return {"tfidf": tfidf_weight, "minilm": 1 - tfidf_weight}
+    """The members of `model` and their weights: the ensemble is tfidf_weight * tfidf + (1 - w) * minilm.
+    An `_int8` model has the same members (its MiniLM is quantised, see is_int8)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}: one of {list(MODELS)}")
-    return {model: 1.0}
+    base = model.removesuffix(INT8)
+    if base == "ensemble":
+        return {"tfidf": tfidf_weight, "minilm": 1 - tfidf_weight}
+    return {base: 1.0}
+
+
+def is_int8(model: str) -> bool:
+    return model.endswith(INT8)
+
+
+def float_twin(model: str) -> str:
+    """minilm_int8 -> minilm, ensemble_int8 -> ensemble (others are their own twin)."""
+    return model.removesuffix(INT8)
 
 
 def normalised(weights: dict[str, float], members) -> dict[str, float]:

@@ -1,9 +1,11 @@
 """The model registry's promotion gate.
 
 Every training run registers its model as a new version of `issue-classifier`, tagged with the gate metric
-(the cross-validated mean per-repository macro F1). The alias `champion`, which the package stage and the
-service load, moves to the new version only when its metric beats the current champion's. A worse model is
-registered (so you can inspect it) but never served.
+(the cross-validated mean per-repository macro F1) and the model it is (`tfidf`, `ensemble_int8`, ...). The alias
+`champion`, which the package stage and the service load, moves to the new version only when its metric beats the
+current champion's, with one allowance: the int8 twin of the champion's model (the same model, quantised: about
+twice as fast) is promoted when it scores within the stage's int8_tolerance, the rule the stage chose it by. A
+worse model is registered (so you can inspect it) but never served.
 
 The functions take run ids and plain values and make their own MlflowClient on the project's tracking store
 (src/tracking.py's tracking_uri: MLFLOW_TRACKING_URI, else ./mlflow.db), the store the stage records into.
@@ -18,9 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from src.capstone.model import float_twin, is_int8
+
 MODEL_NAME = "issue-classifier"
 CHAMPION = "champion"
 GATE_METRIC = "cv_mean_repo_macro_f1"
+MODEL_TAG = "model"  # which of src.capstone.model.MODELS the version is
 # What loading the pyfunc needs (MLflow would otherwise spend seconds inferring it, and add everything it sees).
 SERVING_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "torch", "transformers")
 
@@ -86,10 +91,11 @@ def log_and_register(
     metric: float,
     model_folder: Path | None = None,
     name: str = MODEL_NAME,
+    model: str | None = None,
 ) -> str:
     """Save the pyfunc (at model_folder, e.g. models/day10_capstone/issue_classifier; a temporary folder when
     None) into the run's `model` artifact folder, register it under `name` with the gate metric as a tag, and
-    return the new version number."""
+    return the new version number. `model` (e.g. "ensemble_int8") is tagged too, for the gate's int8 rule."""
     client = _client()
     with tempfile.TemporaryDirectory() as scratch:
         folder = save_pyfunc(classifier, input_example, Path(model_folder or Path(scratch) / "model"))
@@ -97,7 +103,8 @@ def log_and_register(
     if not client.search_registered_models(f"name = '{name}'"):
         client.create_registered_model(name, description="GitHub issue classifier: bug / feature / question")
     source = f"{client.get_run(run_id).info.artifact_uri}/model"
-    registered = client.create_model_version(name, source, run_id=run_id, tags={GATE_METRIC: gate_tag(metric)})
+    tags = {GATE_METRIC: gate_tag(metric)} | ({MODEL_TAG: model} if model else {})
+    registered = client.create_model_version(name, source, run_id=run_id, tags=tags)
     return str(registered.version)
 
 
@@ -111,13 +118,24 @@ def current_champion(name: str = MODEL_NAME):
         return None
 
 
-def promote_if_better(version: str, metric: float, name: str = MODEL_NAME) -> GateDecision:
+def promote_if_better(
+    version: str, metric: float, name: str = MODEL_NAME, model: str | None = None, int8_tolerance: float = 0.0
+) -> GateDecision:
     """Move `champion` to `version` if `metric` is strictly higher than the champion's (or there is none). Both are
     compared at the tag's precision: the champion's metric is only known to 6 decimals, so an identical retrain
-    (the same score) is a tie, never promoted, whichever way the rounding went."""
+    (the same score) is a tie, never promoted, whichever way the rounding went. The one exception: a `model` that
+    is the int8 twin of the champion's (ensemble_int8 after ensemble) needs only metric >= champion's -
+    int8_tolerance, the rule the stage's choice used; once an int8 model is champion, the strict rule applies."""
     champion = current_champion(name)
     champion_metric = float(champion.tags[GATE_METRIC]) if champion and GATE_METRIC in champion.tags else None
-    promoted = champion is None or champion_metric is None or float(gate_tag(metric)) > champion_metric
+    candidate = float(gate_tag(metric))
+    int8_twin = bool(model and champion and is_int8(model) and champion.tags.get(MODEL_TAG) == float_twin(model))
+    promoted = (
+        champion is None
+        or champion_metric is None
+        or candidate > champion_metric
+        or (int8_twin and candidate >= champion_metric - int8_tolerance)
+    )
     if promoted:
         _client().set_registered_model_alias(name, CHAMPION, version)
     return GateDecision(str(version), promoted, metric, str(champion.version) if champion else None, champion_metric)

@@ -17,6 +17,7 @@ the label is usually evident from the title and the first lines.
 
 import copy
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -130,6 +131,8 @@ class MiniLMClassifier:
     def fit_cached(self, cache: dict, labels, rows=None, progress: bool = False, on_epoch=None, desc: str = ""):
         """Train a fresh top (from the pretrained weights) on cache rows `rows` (all when None).
         on_epoch(epoch, mean_loss) is called after each epoch (for learning curves)."""
+        if self.pretrained_top is None:
+            raise RuntimeError("this MiniLMClassifier was loaded or quantised for prediction only: it can't fit")
         rows = np.arange(len(cache["mask"])) if rows is None else np.asarray(rows)
         targets = torch.tensor([LABELS.index(label) for label in np.asarray(labels)[rows]], device=self.device)
         torch.manual_seed(self.seed)
@@ -173,6 +176,34 @@ class MiniLMClassifier:
             batch = rows[start : start + batch_size]
             chunks.append(torch.softmax(self.top(cache["hidden"][batch], cache["mask"][batch]), dim=-1))
         return torch.cat(chunks).cpu().numpy().astype(np.float64)
+
+    # -- int8: the served copy, about twice as fast on a CPU ----------------------------------------------------
+    def quantized(self) -> "MiniLMClassifier":
+        """A copy whose Linear layers compute in int8 (dynamic quantisation), for prediction only.
+
+        Each weight matrix W is stored once as int8 with a scale per output row, W ~ s_row * W_int8; each input x
+        is quantised on the fly, per batch, from its measured range (that is the "dynamic": no calibration set).
+        x W^T then runs as an int8 x int8 product accumulated in int32 (VNNI instructions on these CPUs) and is
+        rescaled to float. Linear layers are ~all of a BERT layer's arithmetic at 128 tokens (Q, K, V, the
+        attention output and the two feed-forward projections); softmax, GELU and LayerNorm stay in float.
+        The cost is rounding error in every product: the capstone measures it as CV F1 (minilm vs minilm_int8).
+        PyTorch 2.13 marks this eager-mode API deprecated in favour of the separate torchao package (not in our
+        lock); it still works, so its warnings are silenced here rather than printed on every quantisation."""
+        if self.top is None:
+            raise RuntimeError("quantize a fitted MiniLMClassifier: call fit() first")
+        if self.device != "cpu":
+            raise ValueError(
+                f"int8 quantisation runs on the CPU; call .to('cpu') first (the model is on {self.device})"
+            )
+        copy_ = copy.copy(self)  # tokenizer and embeddings are shared, read-only
+        copy_.pretrained_top = None  # a quantised copy predicts, it never fits
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(quantiz|torchao).*")
+            copy_.frozen, copy_.top = (
+                torch.ao.quantization.quantize_dynamic(copy.deepcopy(part), {nn.Linear}, dtype=torch.qint8)
+                for part in (self.frozen, self.top)
+            )
+        return copy_
 
     # -- the plain interface (what the served ensemble calls) ---------------------------------------------------
     def fit(self, texts: list[str], labels, progress: bool = False):

