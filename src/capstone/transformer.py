@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import torch
 from torch import nn
+from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 from tqdm.auto import tqdm
 
 from src.capstone.data import LABELS
@@ -181,8 +182,10 @@ class MiniLMClassifier:
     def quantized(self) -> "MiniLMClassifier":
         """A copy whose Linear layers compute in int8 (dynamic quantisation), for prediction only.
 
-        Each weight matrix W is stored once as int8 with a scale per output row, W ~ s_row * W_int8; each input x
-        is quantised on the fly, per batch, from its measured range (that is the "dynamic": no calibration set).
+        Each weight matrix W is stored once as int8 with a scale per output row, W ~ s_row * W_int8 (per channel:
+        an outlier row doesn't coarsen the others; one scale per matrix agreed with the float model's labels on
+        97.7 % of 256 issues, one per row on 98.8 %, at the same speed). Each input x is quantised on the fly, per
+        batch, from its measured range (that is the "dynamic": no calibration set).
         x W^T then runs as an int8 x int8 product accumulated in int32 (VNNI instructions on these CPUs) and is
         rescaled to float. Linear layers are ~all of a BERT layer's arithmetic at 128 tokens (Q, K, V, the
         attention output and the two feed-forward projections); softmax, GELU and LayerNorm stay in float.
@@ -200,7 +203,7 @@ class MiniLMClassifier:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*(quantiz|torchao).*")
             copy_.frozen, copy_.top = (
-                torch.ao.quantization.quantize_dynamic(copy.deepcopy(part), {nn.Linear}, dtype=torch.qint8)
+                quantize_dynamic(copy.deepcopy(part), {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
                 for part in (self.frozen, self.top)
             )
         return copy_

@@ -47,6 +47,8 @@ def test_the_int8_copy_answers_like_the_float_model_and_leaves_it_float(fitted):
     assert linear_kinds(fitted.frozen) == {"torch.nn.modules.linear.Linear"}  # the original is still float
     for part in (quantized.frozen, quantized.top):
         assert linear_kinds(part) == {"torch.ao.nn.quantized.dynamic.modules.linear.Linear"}
+    query = quantized.frozen[0].attention.self.query.weight()
+    assert query.qscheme() == torch.per_channel_affine and query.q_per_channel_scales().shape == (384,)
 
 
 def test_the_int8_copy_survives_pickling_and_refuses_to_train(fitted):
