@@ -120,6 +120,9 @@ class IssueClassifierModel:
     challenger_model = bentoml.models.BentoModel(ARM_TAGS[CHALLENGER]) if ARM_TAGS[CHALLENGER] else None
 
     def __init__(self):
+        import torch
+
+        torch.set_num_threads(CONFIG.threads_per_worker)  # serving.workers copies share the cores
         self.models = {}
         for arm, stored in ((CHAMPION, self.bento_model), (CHALLENGER, self.challenger_model)):
             if stored is not None:

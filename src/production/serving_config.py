@@ -86,6 +86,7 @@ class ServingConfig:
     api_key_env: str = setting(text=True)
     batching: BatchingConfig
     workers: int = setting(at_least=1)
+    threads_per_worker: int = setting(at_least=1)
     prediction_log: PredictionLogConfig
     ab_routing: ABRoutingConfig
     rate_limit: RateLimitConfig
