@@ -86,7 +86,9 @@ def train_by_budget(
     optimizer = make_optimizer(model, peak_lr, weight_decay, beta2)
     history = History()
     next_checkpoint, elapsed, step = 1, 0.0, 0
-    bar = tqdm(total=round(max_seconds), desc=desc, unit="s", leave=False)
+    # the bar counts training seconds (fractions of one per step): shown rounded, with the step count beside it
+    seconds_bar = "{l_bar}{bar}| {n:.0f}/{total:.0f} s of training [{elapsed} on the clock{postfix}]"
+    bar = tqdm(total=round(max_seconds), desc=desc, unit="s", leave=False, bar_format=seconds_bar)
 
     def checkpoint():
         if evaluate is None:
@@ -122,6 +124,8 @@ def train_by_budget(
         took = time.perf_counter() - started
         elapsed += took
         bar.update(min(took, max_seconds - bar.n))
+        if step % log_every == 0:
+            bar.set_postfix_str(f"step {step}", refresh=False)
         progress = elapsed / max_seconds if max_iters is None else max(elapsed / max_seconds, step / max_iters)
         if next_checkpoint <= n_checkpoints and progress >= next_checkpoint / (n_checkpoints + 1):
             checkpoint()
