@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 from src.capstone.data import LABELS, strata
-from src.capstone.model import INT8, IssueClassifier, average_probabilities, is_int8, member_weights
+from src.capstone.model import INT8, IssueClassifier, average_probabilities, int8_stands_in, is_int8, member_weights
 from src.capstone.tfidf import TfidfClassifier
 from src.capstone.transformer import MiniLMClassifier
 
@@ -62,7 +62,7 @@ def choose(cv_scores: dict[str, float], int8_tolerance: float) -> str:
     the choice never looks at an issue a scored model trained on."""
     best = max(cv_scores, key=cv_scores.get)
     twin = best + INT8
-    if twin in cv_scores and cv_scores[twin] >= cv_scores[best] - int8_tolerance:
+    if twin in cv_scores and int8_stands_in(twin, cv_scores[twin], best, cv_scores[best], int8_tolerance):
         return twin
     return best
 

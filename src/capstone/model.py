@@ -42,6 +42,12 @@ def float_twin(model: str) -> str:
     return model.removesuffix(INT8)
 
 
+def int8_stands_in(model: str, score: float, other: str | None, other_score: float, tolerance: float) -> bool:
+    """Does `model` replace `other` by the int8 rule: it is other's int8 twin and scores at most `tolerance` below
+    it? One rule for the stage's choice (cross_validation.choose) and the registry's promotion gate."""
+    return is_int8(model) and float_twin(model) == other and score >= other_score - tolerance
+
+
 def normalised(weights: dict[str, float], members) -> dict[str, float]:
     """The weights scaled to sum to 1, after checking there is one per member, none negative, not all zero."""
     if set(weights) != set(members) or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:

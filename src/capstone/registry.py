@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from src.capstone.model import float_twin, is_int8
+from src.capstone.model import int8_stands_in
 
 MODEL_NAME = "issue-classifier"
 CHAMPION = "champion"
@@ -129,12 +129,14 @@ def promote_if_better(
     champion = current_champion(name)
     champion_metric = float(champion.tags[GATE_METRIC]) if champion and GATE_METRIC in champion.tags else None
     candidate = float(gate_tag(metric))
-    int8_twin = bool(model and champion and is_int8(model) and champion.tags.get(MODEL_TAG) == float_twin(model))
     promoted = (
         champion is None
         or champion_metric is None
         or candidate > champion_metric
-        or (int8_twin and candidate >= champion_metric - int8_tolerance)
+        or (
+            model is not None
+            and int8_stands_in(model, candidate, champion.tags.get(MODEL_TAG), champion_metric, int8_tolerance)
+        )
     )
     if promoted:
         _client().set_registered_model_alias(name, CHAMPION, version)

@@ -20,6 +20,7 @@ Exceptions listed in `excluded` (e.g. a 4xx answer: the caller's fault, not the 
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
@@ -76,10 +77,12 @@ class CircuitBreaker:
                 self._move(OPEN)
                 raise CircuitOpenError(f"{self.name}: opened after {self.failures} failure(s): {error}") from error
 
-    def call(self, fn: Callable, *args, **kwargs):
+    @contextmanager
+    def _watching(self):
+        """Around one call, sync or async alike: fail fast or admit it, then count its outcome."""
         trial = self._enter()
         try:
-            result = fn(*args, **kwargs)
+            yield
         except self.excluded:
             self._success()
             raise
@@ -87,21 +90,15 @@ class CircuitBreaker:
             self._failure(error, trial)
             raise
         self._success()
-        return result
+
+    def call(self, fn: Callable, *args, **kwargs):
+        with self._watching():
+            return fn(*args, **kwargs)
 
     async def call_async(self, fn: Callable, *args, **kwargs):
         """The same for a coroutine function (the service's call to its model service)."""
-        trial = self._enter()
-        try:
-            result = await fn(*args, **kwargs)
-        except self.excluded:
-            self._success()
-            raise
-        except Exception as error:
-            self._failure(error, trial)
-            raise
-        self._success()
-        return result
+        with self._watching():
+            return await fn(*args, **kwargs)
 
     def retry_after(self) -> float:
         """Seconds until an open breaker lets a trial call through (0 when not open)."""
