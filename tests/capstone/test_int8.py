@@ -68,11 +68,3 @@ def test_only_a_fitted_model_on_the_cpu_is_quantised():
     unfitted.top, unfitted.device = torch.nn.Identity(), "cuda"
     with pytest.raises(ValueError, match=r"call .to\('cpu'\) first"):
         unfitted.quantized()
-
-
-def test_length_sorted_chunks_answer_like_one_padded_batch_in_the_callers_order(fitted):
-    texts = TEXTS + ["Crash", "A much longer report: " + "the window freezes after resizing it twice " * 3]
-    padded_together = fitted.predict_proba_cached(fitted.encode(texts))
-    for chunk_size in (1, 2, 4, len(texts)):
-        np.testing.assert_allclose(fitted.predict_proba(texts, chunk_size=chunk_size), padded_together, atol=1e-5)
-    assert fitted.predict_proba([]).shape == (0, 3)
