@@ -80,7 +80,9 @@ def span_to_json_line(span) -> str:
         "attributes": dict(span.attributes or {}),
     }
     if span.events:
-        record["events"] = [{"name": event.name, "time": event.timestamp, **dict(event.attributes or {})} for event in span.events]
+        record["events"] = [
+            {"name": event.name, "time": event.timestamp, **dict(event.attributes or {})} for event in span.events
+        ]
     return json.dumps(record, default=str) + "\n"
 
 

@@ -61,7 +61,15 @@ def test_the_int8_copy_survives_pickling_and_refuses_to_train(fitted):
 
 def test_only_a_fitted_model_on_the_cpu_is_quantised():
     unfitted = MiniLMClassifier(
-        max_length=16, layers=6, trainable_layers=1, epochs=1, batch_size=2, lr=1e-4, head_lr=1e-3, weight_decay=0.0, seed=0
+        max_length=16,
+        layers=6,
+        trainable_layers=1,
+        epochs=1,
+        batch_size=2,
+        lr=1e-4,
+        head_lr=1e-3,
+        weight_decay=0.0,
+        seed=0,
     )
     with pytest.raises(RuntimeError, match="call fit"):
         unfitted.quantized()

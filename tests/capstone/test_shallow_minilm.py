@@ -12,8 +12,15 @@ TEXTS = ["App crashes with a segfault when opening a file", "How do I configure 
 
 def shallow(layers: int, trainable_layers: int) -> MiniLMClassifier:
     return MiniLMClassifier(
-        max_length=16, layers=layers, trainable_layers=trainable_layers, epochs=1, batch_size=2,
-        lr=1e-4, head_lr=1e-3, weight_decay=0.0, seed=0,
+        max_length=16,
+        layers=layers,
+        trainable_layers=trainable_layers,
+        epochs=1,
+        batch_size=2,
+        lr=1e-4,
+        head_lr=1e-3,
+        weight_decay=0.0,
+        seed=0,
     )
 
 
@@ -30,8 +37,10 @@ def test_a_shallow_minilm_keeps_the_bottom_layers_and_drops_the_rest():
     assert len(fitted.top.layers) == 1 and fitted.predict_proba(TEXTS).shape == (2, 3)
 
 
-@pytest.mark.parametrize(("layers", "trainable_layers", "message"), [(7, 2, "layers must be between 1 and 6"),
-                                                                     (2, 3, r"trainable_layers must be between 1 and layers \(2\)")])
+@pytest.mark.parametrize(
+    ("layers", "trainable_layers", "message"),
+    [(7, 2, "layers must be between 1 and 6"), (2, 3, r"trainable_layers must be between 1 and layers \(2\)")],
+)
 def test_impossible_layer_counts_are_refused(layers, trainable_layers, message):
     with pytest.raises(ValueError, match=message):
         shallow(layers, trainable_layers)
