@@ -25,11 +25,13 @@ TEXTS = [
 LABELS = ["bug"] * 3 + ["feature"] * 3 + ["question"] * 3
 
 
+SETTINGS = {"max_length": 24, "layers": 6, "trainable_layers": 1, "epochs": 2, "batch_size": 3, "lr": 1e-4}
+SETTINGS |= {"head_lr": 1e-2, "weight_decay": 0.0, "seed": 0}
+
+
 @pytest.fixture(scope="module")
 def fitted():
-    settings = {"max_length": 24, "layers": 6, "trainable_layers": 1, "epochs": 2, "batch_size": 3, "lr": 1e-4}
-    minilm = MiniLMClassifier(**settings, head_lr=1e-2, weight_decay=0.0, seed=0)
-    return minilm.fit(TEXTS, LABELS)
+    return MiniLMClassifier(**SETTINGS).fit(TEXTS, LABELS)
 
 
 def linear_kinds(module: nn.Module) -> set[str]:
@@ -60,17 +62,7 @@ def test_the_int8_copy_survives_pickling_and_refuses_to_train(fitted):
 
 
 def test_only_a_fitted_model_on_the_cpu_is_quantised():
-    unfitted = MiniLMClassifier(
-        max_length=16,
-        layers=6,
-        trainable_layers=1,
-        epochs=1,
-        batch_size=2,
-        lr=1e-4,
-        head_lr=1e-3,
-        weight_decay=0.0,
-        seed=0,
-    )
+    unfitted = MiniLMClassifier(**SETTINGS)
     with pytest.raises(RuntimeError, match="call fit"):
         unfitted.quantized()
     unfitted.top, unfitted.device = torch.nn.Identity(), "cuda"
