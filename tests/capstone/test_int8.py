@@ -61,6 +61,19 @@ def test_the_int8_copy_survives_pickling_and_refuses_to_train(fitted):
         quantized.fit(TEXTS, LABELS)
 
 
+def test_the_int8_copy_answers_the_same_on_any_number_of_threads(fitted):
+    # `make repro` reproduces the int8 scores on one machine because of this (they may differ on another CPU: the
+    # int8 kernels differ; README, "int8 scores depend on the CPU"). The stage runs on 2 threads, a worker on 1.
+    quantized, threads = fitted.quantized(), torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one_thread = quantized.predict_proba(TEXTS)
+        torch.set_num_threads(2)
+        np.testing.assert_array_equal(quantized.predict_proba(TEXTS), one_thread)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_only_a_fitted_model_on_the_cpu_is_quantised():
     unfitted = MiniLMClassifier(**SETTINGS)
     with pytest.raises(RuntimeError, match="call fit"):
