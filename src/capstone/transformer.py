@@ -100,11 +100,11 @@ class MiniLMClassifier:
             raise ValueError(f"layers must be between 1 and {len(model.encoder.layer)}, got {layers}")
         if not 1 <= trainable_layers <= layers:
             raise ValueError(f"trainable_layers must be between 1 and layers ({layers}), got {trainable_layers}")
-        n_layers = layers  # the bottom `layers` of the pretrained ones; any above are dropped
         self.tokenizer, self.max_length = tokenizer, max_length
         self.embeddings = model.embeddings
-        self.frozen = model.encoder.layer[: n_layers - trainable_layers]
-        self.pretrained_top = model.encoder.layer[n_layers - trainable_layers : n_layers]
+        # The bottom `layers` of the pretrained ones (any above are dropped): frozen ones, then the trainable top.
+        self.frozen = model.encoder.layer[: layers - trainable_layers]
+        self.pretrained_top = model.encoder.layer[layers - trainable_layers : layers]
         self.hidden_size = model.config.hidden_size
         self.epochs, self.batch_size, self.lr, self.head_lr = epochs, batch_size, lr, head_lr
         self.weight_decay, self.seed = weight_decay, seed
