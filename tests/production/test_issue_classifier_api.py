@@ -151,7 +151,8 @@ def test_package_stage_then_the_served_bento_answers_refuses_bad_input_and_survi
             for line in metrics.splitlines()
             if line.startswith("issue_classifier_predictions_total{")
         )
-        retried = [line for line in metrics.splitlines() if line.startswith("issue_classifier_model_call_retries")]
+        retries = "issue_classifier_model_call_retries_total"
+        retried = [line for line in metrics.splitlines() if line.startswith(retries)]
     # Over 100 model calls, 32 at a time: BentoML's default pool rotation (every 100 requests) would have dropped
     # the calls in flight and the front would have retried them (MODEL_CONNECTION in the service turns it off).
     assert retried and all(float(line.rsplit(" ", 1)[1]) == 0 for line in retried), retried
